@@ -1,0 +1,205 @@
+package eventlog_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/eventlog/eventlog"
+)
+
+var policies = []eventlog.SyncPolicy{eventlog.SyncAlways, eventlog.SyncInterval, eventlog.SyncNever}
+
+// BenchmarkProduce measures Produce of 100-byte records to one partition
+// under each sync policy, from 1 goroutine and from 64, and ProduceAsync.
+// Throughput is reported as records/s.
+func BenchmarkProduce(b *testing.B) {
+	value := bytes.Repeat([]byte("x"), 100)
+	for _, policy := range policies {
+		for _, g := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%v/goroutines=%d", policy, g), func(b *testing.B) {
+				l, p := benchLog(b, &eventlog.Options{Sync: policy}, 1)
+				b.SetBytes(int64(len(value)))
+				if g == 1 {
+					for b.Loop() {
+						if _, err := p.Produce(context.Background(), eventlog.Record{Topic: "t", Value: value}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				} else {
+					b.SetParallelism((g + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							if _, err := p.Produce(context.Background(), eventlog.Record{Topic: "t", Value: value}); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				reportRecords(b, l)
+			})
+		}
+		b.Run(fmt.Sprintf("%v/async", policy), func(b *testing.B) {
+			l, p := benchLog(b, &eventlog.Options{Sync: policy}, 1)
+			b.SetBytes(int64(len(value)))
+			var failed atomic.Int64
+			cb := func(_ eventlog.Record, err error) {
+				if err != nil {
+					failed.Add(1)
+				}
+			}
+			for b.Loop() {
+				p.ProduceAsync(eventlog.Record{Topic: "t", Value: value}, cb)
+			}
+			if err := p.Flush(context.Background()); err != nil || failed.Load() != 0 {
+				b.Fatalf("Flush = %v, %d failed", err, failed.Load())
+			}
+			reportRecords(b, l)
+		})
+	}
+}
+
+// BenchmarkRead measures replay of 100-byte records from a reopened log
+// (page cache warm).
+func BenchmarkRead(b *testing.B) {
+	const n = 200_000
+	dir := b.TempDir()
+	l, p := benchLogDir(b, dir, &eventlog.Options{Sync: eventlog.SyncNever}, 1)
+	value := bytes.Repeat([]byte("x"), 100)
+	for range n {
+		p.ProduceAsync(eventlog.Record{Topic: "t", Value: value}, nil)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	p.Close()
+	l.Close()
+	l, err := eventlog.Open(dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	part := partition(b, l, "t", 0)
+	b.SetBytes(n * int64(len(value)))
+	b.ResetTimer()
+	for b.Loop() {
+		count := 0
+		for _, err := range part.Read(context.Background(), 0) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			count++
+		}
+		if count != n {
+			b.Fatalf("read %d records, want %d", count, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkOpen measures Open of a log holding one partition of about
+// EVENTLOG_BENCH_OPEN_MB megabytes (default 1024) in 1 KiB records.
+func BenchmarkOpen(b *testing.B) {
+	mb := 1024
+	if s := os.Getenv("EVENTLOG_BENCH_OPEN_MB"); s != "" {
+		mb, _ = strconv.Atoi(s)
+	}
+	dir := b.TempDir()
+	l, p := benchLogDir(b, dir, &eventlog.Options{Sync: eventlog.SyncNever}, 1)
+	value := bytes.Repeat([]byte("x"), 1024)
+	for range mb * 1024 {
+		p.ProduceAsync(eventlog.Record{Topic: "t", Value: value}, nil)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	p.Close()
+	l.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		l, err := eventlog.Open(dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := partition(b, l, "t", 0).NextOffset(); got != int64(mb*1024) {
+			b.Fatalf("NextOffset = %d after reopen", got)
+		}
+		l.Close()
+	}
+	b.ReportMetric(float64(mb), "MB-log")
+}
+
+// BenchmarkIdlePartitions reports the resident memory of a Log with 1,000
+// partitions, each holding 100 records of 100 bytes, after a reopen.
+func BenchmarkIdlePartitions(b *testing.B) {
+	dir := b.TempDir()
+	l, p := benchLogDir(b, dir, &eventlog.Options{Sync: eventlog.SyncNever}, 1000)
+	value := bytes.Repeat([]byte("x"), 100)
+	for i := range 100_000 {
+		p.ProduceAsync(eventlog.Record{Topic: "t", Partition: i % 1000, Value: value}, nil)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	p.Close()
+	l.Close()
+	for b.Loop() {
+		runtime.GC()
+		before := rssBytes(b)
+		l, err := eventlog.Open(dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		after := rssBytes(b)
+		b.ReportMetric(float64(after)/(1<<20), "MB-RSS")
+		b.ReportMetric(float64(after-before)/(1<<20), "MB-RSS-added")
+		l.Close()
+	}
+}
+
+func benchLog(b *testing.B, opts *eventlog.Options, partitions int) (*eventlog.Log, *eventlog.Producer) {
+	return benchLogDir(b, b.TempDir(), opts, partitions)
+}
+
+func benchLogDir(b *testing.B, dir string, opts *eventlog.Options, partitions int) (*eventlog.Log, *eventlog.Producer) {
+	b.Helper()
+	l := openDir(b, dir, opts)
+	createTopic(b, l, "t", eventlog.TopicConfig{Partitions: partitions})
+	popts := &eventlog.ProducerOptions{}
+	if partitions > 1 {
+		popts.Partitioner = eventlog.ManualPartitioner()
+	}
+	return l, newProducer(b, l, popts)
+}
+
+// reportRecords reports records/s over the benchmark's elapsed time and
+// checks that every record was appended.
+func reportRecords(b *testing.B, l *eventlog.Log) {
+	b.Helper()
+	part := partition(b, l, "t", 0)
+	b.ReportMetric(float64(part.NextOffset())/b.Elapsed().Seconds(), "records/s")
+}
+
+// rssBytes reads this process's resident set size from /proc.
+func rssBytes(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status:", err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return kb << 10
+		}
+	}
+	b.Skip("no VmRSS")
+	return 0
+}

@@ -1,0 +1,397 @@
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tidwall/wal"
+)
+
+// WALOptions configures a WAL. The zero value means all defaults.
+//
+// Memory: tidwall/wal holds the tail segment file whole in memory and loads
+// sealed segments whole to read them, so the resident memory of one open
+// WAL is about
+//
+//	SegmentSize                    (the tail; it grows to SegmentSize before a new file starts)
+//	+ CacheSegments × SegmentSize  (while records in sealed segments are read)
+//	+ the sparse time index        (about 200 bytes per MiB of log; see OffsetForTime)
+//	+ one batch being written      (an Append, encoded)
+//
+// With the defaults that is about 2 MiB per open partition plus the index.
+type WALOptions struct {
+	// SegmentSize is the target size of one segment file in bytes: once the
+	// tail reaches it, the next entry starts a new file. Files can exceed it
+	// by one entry (at most about 1 MiB plus one record). Zero means 1 MiB.
+	SegmentSize int64
+
+	// CacheSegments is how many sealed segments tidwall/wal keeps in memory
+	// for reads, each up to SegmentSize. Zero means 1.
+	CacheSegments int
+
+	// Logger receives warnings, such as a torn tail cut off at open.
+	// Nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of o with zero fields replaced by their
+// defaults, or an error for a setting that cannot work.
+func (o WALOptions) withDefaults() (WALOptions, error) {
+	switch {
+	case o.SegmentSize < 0:
+		return o, fmt.Errorf("segment: negative SegmentSize %d", o.SegmentSize)
+	case o.SegmentSize > math.MaxInt32:
+		return o, fmt.Errorf("segment: SegmentSize %d over 2 GiB", o.SegmentSize)
+	case o.CacheSegments < 0:
+		return o, fmt.Errorf("segment: negative CacheSegments %d", o.CacheSegments)
+	}
+	if o.SegmentSize == 0 {
+		o.SegmentSize = defaultSegmentSize
+	}
+	if o.CacheSegments == 0 {
+		o.CacheSegments = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// walHooks let this package's tests inject faults. Nil fields mean the real
+// operation.
+type walHooks struct {
+	syncFile func(*os.File) error // fsync of the tail file
+	syncDir  func(dir string) error
+}
+
+// WAL is a store kept in segment files in one directory, on
+// github.com/tidwall/wal. Each wal entry holds one batch of records
+// (AppendBatch); its wal index and record offsets are related through an
+// in-memory table with one row per segment file.
+//
+// Durability: Append writes to the file but does not fsync; Sync makes
+// every appended record durable. A write or fsync error fences the WAL: every
+// later Append, Sync and DropBefore returns that error, wrapped, until the
+// WAL is closed and reopened (which cuts back whatever partial write the
+// failure left). Reads keep working.
+//
+// See WALOptions for the memory a WAL holds. All methods are safe for
+// concurrent use; see the package documentation. Call Close when done.
+type WAL struct {
+	dir   string
+	opts  WALOptions
+	hooks walHooks
+	every int64 // time-index mark spacing
+
+	// first and next mirror the bounds for Bounds, which takes no lock.
+	// They change under mu.
+	first, next atomic.Int64
+
+	// Lock order: appendMu, then syncMu, then buildMu, then mu.
+	appendMu sync.Mutex // serializes Append; guards enc, batch
+	enc      []byte     // encoded batches of the current Append
+	batch    wal.Batch  // the current Append as wal entries
+
+	syncMu sync.Mutex // serializes Sync and Close; held across the fsync, when mu is not
+
+	buildMu    sync.Mutex  // serializes the time-index build and DropBefore
+	indexReady atomic.Bool // tidx is built; set under mu
+
+	mu        sync.Mutex // guards the fields below and every call into log
+	log       *wal.Log   // tidwall's Read is not safe for concurrent use (upstream issue 34)
+	segs      []walSeg   // one per segment file, oldest first; the last is the tail
+	lastIndex uint64     // wal index of the newest entry; segs[0].index-1 if none
+	tailBytes int64      // size of the tail file, mirroring tidwall's tail buffer
+	tailFile  *os.File   // our handle on the tail file, for Sync
+	retired   []*os.File // earlier tail handles, closed by the next Sync
+	created   uint64     // segment files created or renamed since open
+	dirSynced uint64     // value of created at the last directory fsync
+	hints     [8]entryHint
+	hintNext  int
+	tidx      *timeIndex // nil until built (see ensureIndex)
+	failed    error      // sticky write or fsync error
+	closed    bool
+}
+
+// walSeg is one row of the segment table: a segment file.
+type walSeg struct {
+	index   uint64 // wal index of its first entry; the file is named after it
+	offset  int64  // offset of its first record (the next offset, for an empty tail)
+	bytes   int64  // file size; for the tail, see WAL.tailBytes
+	maxTime int64  // largest record Time; valid once the time index is built
+}
+
+// entryHint remembers where a recently read entry was, so that sequential
+// reads locate the next one in O(1).
+type entryHint struct {
+	index      uint64
+	first, end int64 // offsets [first, end) it holds; end == 0 means unused
+}
+
+// segmentName is the file name tidwall/wal gives the segment starting at
+// wal index i.
+func segmentName(i uint64) string { return fmt.Sprintf("%020d", i) }
+
+// segPath returns the path of the segment file starting at wal index i.
+func (w *WAL) segPath(i uint64) string { return filepath.Join(w.dir, segmentName(i)) }
+
+// Append writes batch to the tail segment. batch must be non-empty,
+// batch[0].Offset must be the next offset (see Bounds) and the offsets must
+// be contiguous; otherwise nothing changes and Append returns an error.
+// Records are split into wal entries of about 1 MiB at most and written with
+// one write call per segment file touched; nothing is durable until Sync.
+// Append does not keep batch or its slices.
+//
+// After a failed write the WAL is fenced: this and every later Append and
+// Sync return the error (errors.Is works for syscall errors such as
+// syscall.ENOSPC).
+func (w *WAL) Append(batch []Record) error {
+	w.appendMu.Lock()
+	defer w.appendMu.Unlock()
+	// Only Append changes next, and appendMu is held: check and encode
+	// before taking mu, so readers do not wait for the encoding.
+	if err := checkBatch(batch, w.next.Load()); err != nil {
+		return err
+	}
+	var entries []BatchHeader // small: one per MiB of records
+	w.enc = w.enc[:0]
+	var ends []int
+	_ = splitBatch(batch, func(run []Record, _ int) error {
+		w.enc = AppendBatch(w.enc, run)
+		h := BatchHeader{FirstOffset: run[0].Offset, Count: len(run), MaxTime: run[0].Time}
+		for i := range run {
+			h.MaxTime = max(h.MaxTime, run[i].Time)
+		}
+		entries = append(entries, h)
+		ends = append(ends, len(w.enc))
+		return nil
+	})
+	defer w.trimBuffers()
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usableLocked(); err != nil {
+		return err
+	}
+	w.batch.Clear()
+	start := 0
+	for i, end := range ends {
+		w.batch.Write(w.lastIndex+1+uint64(i), w.enc[start:end])
+		start = end
+	}
+	if err := w.log.WriteBatch(&w.batch); err != nil {
+		return w.failLocked(fmt.Errorf("write offsets [%d, %d): %w", batch[0].Offset, batch[0].Offset+int64(len(batch)), err))
+	}
+	start = 0
+	cycled := false
+	for i, h := range entries {
+		size := int64(ends[i] - start)
+		start = ends[i]
+		cycled = w.addEntryLocked(h, int64(uvarintLen(uint64(size)))+size) || cycled
+	}
+	if cycled {
+		if err := w.reopenTailLocked(); err != nil {
+			return w.failLocked(err)
+		}
+	}
+	return nil
+}
+
+// addEntryLocked updates the segment table, bounds and time index for an
+// entry of framed bytes just written at w.lastIndex+1. It mirrors the cycle
+// rule of tidwall's writeBatch exactly (wal.go: a tail over SegmentSize
+// cycles before the next entry, one that reaches it cycles after the entry
+// that made it so) and reports whether a new segment file was created.
+func (w *WAL) addEntryLocked(h BatchHeader, framed int64) (cycled bool) {
+	size := w.opts.SegmentSize
+	if w.tailBytes > size {
+		w.cycleLocked(w.lastIndex+1, h.FirstOffset)
+		cycled = true
+	}
+	w.lastIndex++
+	tail := &w.segs[len(w.segs)-1]
+	segStart := w.lastIndex == tail.index
+	w.tailBytes += framed
+	tail.maxTime = max(tail.maxTime, h.MaxTime)
+	if w.tidx != nil {
+		w.tidx.add(h.FirstOffset, int64(w.lastIndex), framed, h.MaxTime, segStart)
+	}
+	end := h.FirstOffset + int64(h.Count)
+	w.next.Store(end)
+	if w.tailBytes >= size {
+		w.cycleLocked(w.lastIndex+1, end)
+		cycled = true
+	}
+	return cycled
+}
+
+// cycleLocked seals the tail and starts an empty one at wal index i and
+// offset off, as tidwall's cycle has just done on disk.
+func (w *WAL) cycleLocked(i uint64, off int64) {
+	w.segs[len(w.segs)-1].bytes = w.tailBytes
+	w.segs = append(w.segs, walSeg{index: i, offset: off, maxTime: math.MinInt64})
+	w.tailBytes = 0
+	w.created++
+}
+
+// reopenTailLocked points tailFile at the current tail file, which tidwall
+// has just created or replaced, and checks that the file is where and as
+// large as the segment table says. The old handle is retired: a Sync in
+// progress may still be using it.
+func (w *WAL) reopenTailLocked() error {
+	tail := w.segs[len(w.segs)-1]
+	f, err := os.OpenFile(w.segPath(tail.index), os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("segment: open the new tail segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != w.tailBytes {
+		err = fmt.Errorf("segment: tail segment %s has %d bytes, the segment table says %d", f.Name(), fi.Size(), w.tailBytes)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if w.tailFile != nil {
+		w.retired = append(w.retired, w.tailFile)
+	}
+	w.tailFile = f
+	return nil
+}
+
+// trimBuffers drops Append's buffers after an unusually large Append, so
+// one burst does not pin its size for the WAL's lifetime.
+func (w *WAL) trimBuffers() {
+	if cap(w.enc) > 2*maxEntryBytes {
+		w.enc = nil
+		w.batch = wal.Batch{}
+	}
+}
+
+// Sync makes every record appended before it durable: it fsyncs the tail
+// segment file (sealed ones were fsynced by tidwall when they filled) and,
+// if segment files were created or renamed since the last Sync, the
+// directory. The fsync runs on a handle of its own, without the lock
+// readers take, so reads do not wait for it.
+//
+// A failed fsync fences the WAL (see Append) and is never retried.
+func (w *WAL) Sync() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	if err := w.usableLocked(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	f, retired, created := w.tailFile, w.retired, w.created
+	w.retired = nil
+	needDir := created != w.dirSynced
+	w.mu.Unlock()
+
+	err := w.syncFile(f)
+	if err == nil && needDir {
+		err = w.syncDir()
+	}
+	for _, r := range retired {
+		r.Close() // tidwall fsynced a sealed file itself; a replaced one was fsynced as its .START
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		return w.failLocked(fmt.Errorf("sync: %w", err))
+	}
+	w.dirSynced = max(w.dirSynced, created)
+	return nil
+}
+
+// syncFile fsyncs f, or runs the test hook.
+func (w *WAL) syncFile(f *os.File) error {
+	if w.hooks.syncFile != nil {
+		return w.hooks.syncFile(f)
+	}
+	return f.Sync()
+}
+
+// syncDir fsyncs the WAL's directory, or runs the test hook.
+func (w *WAL) syncDir() error {
+	if w.hooks.syncDir != nil {
+		return w.hooks.syncDir(w.dir)
+	}
+	return syncDir(w.dir)
+}
+
+// syncDir fsyncs a directory, making the creation, renaming and removal of
+// its entries durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
+}
+
+// usableLocked returns ErrClosed after Close and the sticky error after a
+// failed write or fsync.
+func (w *WAL) usableLocked() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.failed
+}
+
+// failLocked fences the WAL with err (if it is not fenced already) and
+// returns the fencing error.
+func (w *WAL) failLocked(err error) error {
+	if w.failed == nil {
+		w.failed = fmt.Errorf("segment: %s fenced until reopened: %w", w.dir, err)
+	}
+	return w.failed
+}
+
+// Bounds returns the offset of the first record held and the offset the
+// next Append must start at. first == next when the store holds nothing. It
+// takes no lock.
+func (w *WAL) Bounds() (first, next int64) {
+	return w.first.Load(), w.next.Load()
+}
+
+// Close syncs the tail (unless the WAL is fenced) and closes every file.
+// Later calls of any method but Bounds return ErrClosed, and so does a
+// second Close. A fenced WAL's Close returns the fencing error.
+func (w *WAL) Close() error {
+	w.appendMu.Lock()
+	defer w.appendMu.Unlock()
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+	err := w.failed
+	if err == nil {
+		// tidwall's Close fsyncs the tail before closing it.
+		if cerr := w.log.Close(); cerr != nil {
+			err = fmt.Errorf("segment: close %s: %w", w.dir, cerr)
+		} else if w.created != w.dirSynced {
+			err = w.syncDir()
+		}
+	} else {
+		// The fsync inside tidwall's Close would be a retry, which proves
+		// nothing after a failure: its result is ignored.
+		_ = w.log.Close()
+	}
+	for _, f := range append(w.retired, w.tailFile) {
+		err = errors.Join(err, f.Close())
+	}
+	w.retired, w.tailFile, w.tidx, w.segs = nil, nil, nil, nil
+	return err
+}
