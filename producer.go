@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -279,6 +280,13 @@ func (pr *Producer) drain(q *produceQueue) {
 		q.completed += int64(len(batch))
 		pr.mu.Unlock()
 		pr.flushed.broadcast()
+		if len(batch) > 1 {
+			// The callers just answered are likely to send again at once.
+			// Letting them run before taking the next batch puts them in it,
+			// instead of starting a write (and an fsync) for the first one
+			// alone while the rest wait for the one after.
+			runtime.Gosched()
+		}
 	}
 }
 

@@ -487,9 +487,9 @@ func TestStoreClosed(t *testing.T) {
 	})
 }
 
-// TestStoreConcurrentReads runs 8 readers against one appender and a
-// dropper: tidwall/wal's Read is not safe for concurrent use, so this is a
-// test of the locking around it. Run it with -race.
+// TestStoreConcurrentReads runs 8 readers against one appender, a dropper
+// and a second syncer: tidwall/wal's Read is not safe for concurrent use, so
+// this is a test of the locking around it. Run it with -race.
 func TestStoreConcurrentReads(t *testing.T) {
 	const total = 3000
 	forEachStore(t, func(t *testing.T, open func(int64) store) {
@@ -543,18 +543,35 @@ func TestStoreConcurrentReads(t *testing.T) {
 				}
 			})
 		}
-		wg.Go(func() { // retention
-			for {
+		wg.Go(func() { // retention, now and then up to the newest segment
+			for i := 0; ; i++ {
 				select {
 				case <-done:
 					return
 				default:
 				}
 				infos, err := s.Segments()
-				if err == nil && len(infos) > 8 {
+				switch {
+				case err != nil:
+				case len(infos) > 8 && i%5 == 0:
+					err = s.DropBefore(infos[len(infos)-1].FirstOffset)
+				case len(infos) > 8:
 					err = s.DropBefore(infos[2].FirstOffset)
 				}
 				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() { // a second syncer: all methods are safe for concurrent use
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := s.Sync(); err != nil {
 					errs <- err
 					return
 				}

@@ -112,6 +112,7 @@ type WAL struct {
 	retired   []*os.File // earlier tail handles, closed by the next Sync
 	created   uint64     // segment files created or renamed since open
 	dirSynced uint64     // value of created at the last directory fsync
+	synced    uint64     // lastIndex at the last tail fsync
 	hints     [8]entryHint
 	hintNext  int
 	tidx      *timeIndex // nil until built (see ensureIndex)
@@ -289,12 +290,16 @@ func (w *WAL) Sync() error {
 		w.mu.Unlock()
 		return err
 	}
-	f, retired, created := w.tailFile, w.retired, w.created
+	f, retired, created, last := w.tailFile, w.retired, w.created, w.lastIndex
 	w.retired = nil
 	needDir := created != w.dirSynced
+	needFile := last != w.synced || needDir || len(retired) > 0
 	w.mu.Unlock()
 
-	err := w.syncFile(f)
+	var err error
+	if needFile { // an idle Sync (SyncInterval) costs no fsync
+		err = w.syncFile(f)
+	}
 	if err == nil && needDir {
 		err = w.syncDir()
 	}
@@ -307,6 +312,7 @@ func (w *WAL) Sync() error {
 		return w.failLocked(fmt.Errorf("sync: %w", err))
 	}
 	w.dirSynced = max(w.dirSynced, created)
+	w.synced = max(w.synced, last)
 	return nil
 }
 

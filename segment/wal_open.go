@@ -377,8 +377,10 @@ func locate(err error, file string) error {
 }
 
 // afterOpen checks tidwall's view against the segment table, opens the
-// tail handle Sync uses and makes the directory's state durable (tidwall
-// may have created the first file or finished a truncation).
+// tail handle Sync uses and makes what OpenWAL found durable: the tail may
+// hold records written but never fsynced before a process crash, which
+// readers are about to see, and tidwall may have created the first file or
+// finished a truncation.
 func (w *WAL) afterOpen() error {
 	first, err := w.log.FirstIndex()
 	if err != nil {
@@ -395,9 +397,14 @@ func (w *WAL) afterOpen() error {
 	if err := w.reopenTailLocked(); err != nil {
 		return err
 	}
-	if err := w.syncDir(); err != nil {
-		w.tailFile.Close()
-		return fmt.Errorf("segment: sync directory %s: %w", w.dir, err)
+	err = w.syncFile(w.tailFile)
+	if err == nil {
+		err = w.syncDir()
 	}
+	if err != nil {
+		w.tailFile.Close()
+		return fmt.Errorf("segment: sync %s: %w", w.dir, err)
+	}
+	w.synced = w.lastIndex
 	return nil
 }

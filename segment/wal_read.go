@@ -185,7 +185,7 @@ func (w *WAL) readLocked(r entryRef, copyOut bool) (data []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			data, err = nil, r.corrupt(-1, fmt.Errorf(
-				"tidwall/wal failed to read it (%v): the file holds fewer entries than the next file's name implies: %w", v, ErrCorrupt))
+				"tidwall/wal failed to read it (%v): the file holds fewer entries than the next file's name implies (cut short, or a file after it is missing): %w", v, ErrCorrupt))
 		}
 	}()
 	data, err = w.log.Read(r.index)

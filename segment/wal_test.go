@@ -475,8 +475,10 @@ func TestWALSealedSegmentDamage(t *testing.T) {
 				off += int64(len(recs))
 			}
 			wantCorrupt(t, readErr, dir, "")
+			t.Logf("ReadFrom: %v", readErr)
 			_, err := w.Segments()
 			wantCorrupt(t, err, dir, "")
+			t.Logf("Segments: %v", err)
 		})
 	}
 }
