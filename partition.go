@@ -10,8 +10,9 @@ import (
 	"github.com/eventlog/eventlog/segment"
 )
 
-// readBatchBytes is about how much a Read fetches from storage at a time.
-const readBatchBytes = 256 << 10
+// readBatchBytes is about how much a Read fetches from storage at a time:
+// the size of the largest stored batch, so no batch is decoded twice.
+const readBatchBytes = 1 << 20
 
 // Partition is one ordered, append-only sequence of records of a topic.
 // Get one from Topic.Partition. It is safe for concurrent use.

@@ -12,14 +12,23 @@ import (
 func TestTimeIndexSeek(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testSeed(t), 5))
 	for round := range 20 {
-		x := newTimeIndex(1 + rng.Int64N(2000))
+		every := 1 + rng.Int64N(2000)
+		x := newTimeIndex(every)
 		var batches []tiBatch
-		var off int64
+		var off, bytes, starts int64
 		for i := range 300 {
 			b := tiBatch{offset: off, maxTime: rng.Int64N(1000) + int64(i*round), segStart: i == 0 || rng.IntN(20) == 0}
-			x.add(b.offset, int64(i), 1+rng.Int64N(500), b.maxTime, b.segStart)
+			size := 1 + rng.Int64N(500)
+			x.add(b.offset, int64(i), size, b.maxTime, b.segStart)
 			batches = append(batches, b)
 			off += 1 + rng.Int64N(5)
+			bytes += size
+			if b.segStart {
+				starts++
+			}
+		}
+		if limit := bytes/every + starts + 1; int64(x.len()) > limit {
+			t.Fatalf("round %d: %d marks for %d bytes every %d and %d segment starts; want at most %d", round, x.len(), bytes, every, starts, limit)
 		}
 		first := 0
 		check := func() {

@@ -15,16 +15,18 @@ import (
 
 // WALOptions configures a WAL. The zero value means all defaults.
 //
-// Memory: tidwall/wal holds the tail segment file whole in memory and loads
-// sealed segments whole to read them, so the resident memory of one open
-// WAL is about
+// Memory: tidwall/wal holds the tail segment file whole in memory, keeps the
+// segment it has just sealed in its read cache, and loads sealed segments
+// whole to read them. The resident memory of one open WAL is therefore about
 //
-//	SegmentSize                    (the tail; it grows to SegmentSize before a new file starts)
-//	+ CacheSegments × SegmentSize  (while records in sealed segments are read)
-//	+ the sparse time index        (about 200 bytes per MiB of log; see OffsetForTime)
-//	+ one batch being written      (an Append, encoded)
+//	  SegmentSize                  the tail (a growing buffer: its capacity reaches about 1.25 × SegmentSize)
+//	+ CacheSegments × SegmentSize  sealed segments cached for reads, starting with the one just sealed
+//	+ the sparse time index        about 200 bytes per MiB of log (see OffsetForTime)
+//	+ about 2 × the last Append    its encoding and tidwall's copy, kept for reuse up to 2 MiB each
 //
-// With the defaults that is about 2 MiB per open partition plus the index.
+// With the defaults that is 2 to 4 MiB per open partition plus the index;
+// an open log of P partitions needs P times that. Records returned by
+// ReadFrom are copies owned by the caller and are not counted here.
 type WALOptions struct {
 	// SegmentSize is the target size of one segment file in bytes: once the
 	// tail reaches it, the next entry starts a new file. Files can exceed it
@@ -273,92 +275,6 @@ func (w *WAL) trimBuffers() {
 		w.enc = nil
 		w.batch = wal.Batch{}
 	}
-}
-
-// Sync makes every record appended before it durable: it fsyncs the tail
-// segment file (sealed ones were fsynced by tidwall when they filled) and,
-// if segment files were created or renamed since the last Sync, the
-// directory. The fsync runs on a handle of its own, without the lock
-// readers take, so reads do not wait for it.
-//
-// A failed fsync fences the WAL (see Append) and is never retried.
-func (w *WAL) Sync() error {
-	w.syncMu.Lock()
-	defer w.syncMu.Unlock()
-	w.mu.Lock()
-	if err := w.usableLocked(); err != nil {
-		w.mu.Unlock()
-		return err
-	}
-	f, retired, created, last := w.tailFile, w.retired, w.created, w.lastIndex
-	w.retired = nil
-	needDir := created != w.dirSynced
-	needFile := last != w.synced || needDir || len(retired) > 0
-	w.mu.Unlock()
-
-	var err error
-	if needFile { // an idle Sync (SyncInterval) costs no fsync
-		err = w.syncFile(f)
-	}
-	if err == nil && needDir {
-		err = w.syncDir()
-	}
-	for _, r := range retired {
-		r.Close() // tidwall fsynced a sealed file itself; a replaced one was fsynced as its .START
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err != nil {
-		return w.failLocked(fmt.Errorf("sync: %w", err))
-	}
-	w.dirSynced = max(w.dirSynced, created)
-	w.synced = max(w.synced, last)
-	return nil
-}
-
-// syncFile fsyncs f, or runs the test hook.
-func (w *WAL) syncFile(f *os.File) error {
-	if w.hooks.syncFile != nil {
-		return w.hooks.syncFile(f)
-	}
-	return f.Sync()
-}
-
-// syncDir fsyncs the WAL's directory, or runs the test hook.
-func (w *WAL) syncDir() error {
-	if w.hooks.syncDir != nil {
-		return w.hooks.syncDir(w.dir)
-	}
-	return syncDir(w.dir)
-}
-
-// syncDir fsyncs a directory, making the creation, renaming and removal of
-// its entries durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	return errors.Join(err, d.Close())
-}
-
-// usableLocked returns ErrClosed after Close and the sticky error after a
-// failed write or fsync.
-func (w *WAL) usableLocked() error {
-	if w.closed {
-		return ErrClosed
-	}
-	return w.failed
-}
-
-// failLocked fences the WAL with err (if it is not fenced already) and
-// returns the fencing error.
-func (w *WAL) failLocked(err error) error {
-	if w.failed == nil {
-		w.failed = fmt.Errorf("segment: %s fenced until reopened: %w", w.dir, err)
-	}
-	return w.failed
 }
 
 // Bounds returns the offset of the first record held and the offset the

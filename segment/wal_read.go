@@ -39,14 +39,15 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 	for {
 		// Copy under the lock, checksum and decode outside it.
 		w.mu.Lock()
+		closed := w.closed
 		ref, ok := w.entryRefLocked(loc.index)
 		var data []byte
-		if ok && !w.closed {
+		if ok && !closed {
 			data, err = w.readLocked(ref, true)
 		}
 		w.mu.Unlock()
 		switch {
-		case w.isClosed():
+		case closed:
 			return nil, ErrClosed
 		case !ok && len(out) > 0: // the end, or dropped meanwhile
 			return out, nil
@@ -92,19 +93,12 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 		default:
 			out = append(out, recs[from:n]...)
 		}
-		if n < len(recs) {
+		if n < len(recs) || budget <= 0 {
 			return out, nil
 		}
 		off = end
 		loc = entryLoc{index: ref.index + 1, exact: end, holds: -1}
 	}
-}
-
-// isClosed reports whether Close has run.
-func (w *WAL) isClosed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.closed
 }
 
 // entryLoc is where an entry is expected and what it must hold.

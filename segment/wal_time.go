@@ -94,13 +94,14 @@ func (w *WAL) ensureIndex() error {
 	w.mu.Unlock()
 
 	x := newTimeIndex(w.every)
+	var sc sealedScanner
 	maxTimes := make([]int64, len(sealed))
 	for k, s := range sealed {
 		endIndex, endOffset := tail.index, tail.offset
 		if k+1 < len(sealed) {
 			endIndex, endOffset = sealed[k+1].index, sealed[k+1].offset
 		}
-		mt, err := scanSealed(w.segPath(s.index), s, endIndex, endOffset, x)
+		mt, err := sc.scan(w.segPath(s.index), s, endIndex, endOffset, x)
 		if err != nil {
 			return err
 		}
@@ -155,12 +156,19 @@ func (w *WAL) segIndexLocked(i uint64) int {
 	return lo
 }
 
-// scanSealed reads a sealed segment file from start to end, checking that
-// it holds exactly the entries [s.index, endIndex) with the offsets
+// sealedScanner verifies sealed segment files, reusing its buffers from one
+// file to the next.
+type sealedScanner struct {
+	br  *bufio.Reader
+	buf []byte // the current entry; as large as the largest entry so far
+}
+
+// scan reads a sealed segment file from start to end, checking that it
+// holds exactly the entries [s.index, endIndex) with the offsets
 // [s.offset, endOffset) in order and nothing else, adds its batches to x and
-// returns the largest record Time in it. It streams the file through one
-// buffer the size of its largest entry.
-func scanSealed(path string, s walSeg, endIndex uint64, endOffset int64, x *timeIndex) (int64, error) {
+// returns the largest record Time in it. It streams the file: memory is one
+// 64 KiB read buffer and one entry.
+func (sc *sealedScanner) scan(path string, s walSeg, endIndex uint64, endOffset int64, x *timeIndex) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("segment: verify sealed segment: %w", err)
@@ -171,11 +179,16 @@ func scanSealed(path string, s walSeg, endIndex uint64, endOffset int64, x *time
 		return 0, fmt.Errorf("segment: verify sealed segment: %w", err)
 	}
 	size := fi.Size()
-	br := bufio.NewReaderSize(f, 64<<10)
+	if sc.br == nil {
+		sc.br = bufio.NewReaderSize(f, 64<<10)
+	} else {
+		sc.br.Reset(f)
+	}
+	br, buf := sc.br, sc.buf
+	defer func() { sc.buf = buf }()
 	corrupt := func(pos, off int64, err error) error {
 		return &CorruptError{File: path, Pos: pos, Offset: off, Err: err}
 	}
-	var buf []byte
 	maxTime := int64(math.MinInt64)
 	pos, next, index := int64(0), s.offset, s.index
 	for pos < size {
