@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -78,6 +79,11 @@ func (p *Partition) commitLoop() error {
 		for i, req := range reqs {
 			req.done <- err
 			reqs[i] = nil // let the request's records be collected
+		}
+		if len(reqs) > 1 {
+			// Those just answered tend to send again at once: let them,
+			// so they join the next batch rather than wait for the one after.
+			runtime.Gosched()
 		}
 		if p.dirty && syncDue == nil {
 			if syncTimer == nil {

@@ -114,6 +114,9 @@ func (l *Log) NewProducer(opts *ProducerOptions) (*Producer, error) {
 // record was accepted, Produce returns ctx.Err() but the record may still
 // be appended.
 func (pr *Producer) Produce(ctx context.Context, r Record) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err // nothing is written for a ctx that has already ended
+	}
 	p, size, err := pr.route(&r)
 	if err != nil {
 		return Record{}, err

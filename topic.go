@@ -224,6 +224,15 @@ func (l *Log) openTopic(name string, cfg TopicConfig) (*Topic, error) {
 		p.durable.Store(next)
 		t.parts = append(t.parts, p)
 	}
+	if t.dir != "" {
+		// The partition directories OpenWAL may just have created must
+		// survive a crash along with the records soon acknowledged in them.
+		if err := atomicfile.SyncDir(t.dir); err != nil {
+			t.closeStores()
+			t.cancel(ErrClosed)
+			return nil, fmt.Errorf("eventlog: topic %q: %w", name, err)
+		}
+	}
 	return t, nil
 }
 
