@@ -142,12 +142,15 @@ func BenchmarkOpen(b *testing.B) {
 // "small" partitions hold 100 records, "fulltail" ones hold as much as
 // fills their newest segment file to about three quarters of SegmentSize,
 // the worst case for memory. MB-RSS-log is what the open Log adds to the
-// process.
+// process. "fulltail-touched" then reads the newest record of every
+// partition, so that each loads its tail once: memory stays bounded by
+// Options.MaxResidentBytes (plus Go's garbage, see Options).
 func BenchmarkIdlePartitions(b *testing.B) {
 	for _, tc := range []struct {
 		name    string
 		records int
-	}{{"small", 100}, {"fulltail", 7000}} {
+		touch   bool
+	}{{"small", 100, false}, {"fulltail", 7000, false}, {"fulltail-touched", 7000, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			dir := b.TempDir()
 			l, p := benchLogDir(b, dir, &eventlog.Options{Sync: eventlog.SyncNever}, 1000)
@@ -163,6 +166,9 @@ func BenchmarkIdlePartitions(b *testing.B) {
 			for b.Loop() {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestHelperIdleRSS$")
 				cmd.Env = append(os.Environ(), "EVENTLOG_IDLE_DIR="+dir)
+				if tc.touch {
+					cmd.Env = append(cmd.Env, "EVENTLOG_IDLE_TOUCH=1")
+				}
 				out, err := cmd.Output()
 				if err != nil {
 					b.Fatalf("child: %v: %s", err, out)
@@ -179,7 +185,9 @@ func BenchmarkIdlePartitions(b *testing.B) {
 }
 
 // TestHelperIdleRSS runs in a child process of BenchmarkIdlePartitions: it
-// opens the Log in EVENTLOG_IDLE_DIR and prints its RSS before and after.
+// opens the Log in EVENTLOG_IDLE_DIR and prints its RSS before and after
+// (after reading the newest record of every partition of topic "t", if
+// EVENTLOG_IDLE_TOUCH is set).
 func TestHelperIdleRSS(t *testing.T) {
 	dir := os.Getenv("EVENTLOG_IDLE_DIR")
 	if dir == "" {
@@ -190,6 +198,20 @@ func TestHelperIdleRSS(t *testing.T) {
 	l, err := eventlog.Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("EVENTLOG_IDLE_TOUCH") != "" {
+		top, err := l.Topic("t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range top.Partitions() {
+			part := partition(t, l, "t", i)
+			for _, err := range part.Read(t.Context(), part.NextOffset()-1) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 	runtime.GC()
 	after := rssBytes(t)

@@ -133,6 +133,7 @@ func (p *Partition) commit(reqs []*appendReq) error {
 	}
 	p.durable.Store(next) // readers may now see these offsets
 	p.grew.broadcast()
+	p.t.grew.broadcast() // consumers waiting on any partition of the topic
 	return nil
 }
 

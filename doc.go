@@ -17,6 +17,28 @@
 // it with Partition.Tail; Partition.OffsetForTime finds where to start from
 // a time.
 //
+// # Consumer groups
+//
+// A ConsumerGroup (Log.ConsumerGroup) is Kafka's consumer group, in
+// process: every group sees every record of its topics, and within a group
+// each partition is owned by exactly one member (ConsumerGroup.Join) at a
+// time. Consumer.Poll returns records of the member's partitions;
+// Consumer.Commit records, durably, the next offset to read. Members
+// joining or leaving rebalance the group cooperatively (KIP-429): a
+// partition that moves is first given up by its old owner at its next Poll
+// or Close (after GroupOptions.OnRevoked, where it may still commit) and
+// only then taken by its new owner, which starts at the committed offset,
+// so records polled but not committed are delivered again (at-least-once)
+// and no partition is ever delivered by two members at once. A member that
+// stops calling Poll for GroupOptions.MaxPollInterval is evicted; a commit
+// by a member that no longer owns the partition fails with ErrRebalanced
+// and changes nothing. ConsumerGroup.Run runs members with a handler.
+//
+// Committed offsets live in the internal topic __consumer_offsets (names
+// starting with "__" are reserved), so they survive restarts and crashes
+// once Commit returned. Group membership itself does not: after a restart
+// members join again.
+//
 // # Durability
 //
 // Produce returns only once its record is durable under Options.Sync. The
@@ -34,7 +56,9 @@
 //
 // # Concurrency
 //
-// Log, Topic, Partition and Producer are safe for concurrent use. Each
+// Log, Topic, Partition, Producer and ConsumerGroup are safe for
+// concurrent use; a Consumer is used by one goroutine at a time, except
+// for its Close. Each
 // partition has one writer goroutine; readers never block it. Every goroutine
 // the Log starts is stopped and waited for by Log.Close.
 //

@@ -25,8 +25,10 @@ var (
 	// chosen by a Partitioner. Nothing is written.
 	ErrUnknownPartition = errors.New("eventlog: unknown partition")
 
-	// ErrInvalidName is returned for a topic name that is empty, longer than
-	// 249 bytes, "." or "..", or holds a byte outside [a-zA-Z0-9._-].
+	// ErrInvalidName is returned for a topic or group name that is empty,
+	// longer than 249 bytes, "." or "..", or holds a byte outside
+	// [a-zA-Z0-9._-]; and for a topic name starting with "__", which is
+	// reserved for the Log's internal topics (such as __consumer_offsets).
 	ErrInvalidName = errors.New("eventlog: invalid name")
 
 	// ErrInvalidConfig is returned for options or a TopicConfig that cannot
@@ -57,6 +59,32 @@ var (
 	// ErrLocked is returned by Open when another Log, in this process or
 	// another, holds the directory.
 	ErrLocked = errors.New("eventlog: directory in use by another Log")
+
+	// ErrRebalanced is returned by a Consumer's Commit, CommitOffsets,
+	// Seek, SeekToTime, Pause and Resume for a partition the member does
+	// not own at the time of the call: it was never assigned, or a
+	// rebalance moved it to another member, or the member was evicted.
+	// Nothing is changed, so a slow or departed member can never move a
+	// group's committed offset over another member's work.
+	ErrRebalanced = errors.New("eventlog: partition not owned by this member (rebalanced)")
+
+	// ErrEvicted is returned by every call of a Consumer that its group
+	// removed because it did not call Poll within
+	// GroupOptions.MaxPollInterval, or did not give up a revoked partition
+	// within GroupOptions.RebalanceTimeout. Its partitions have gone to
+	// other members; records it polled but did not commit will be
+	// delivered again. Commits of an evicted member also match
+	// ErrRebalanced. Join again to rejoin the group.
+	ErrEvicted = errors.New("eventlog: consumer evicted from its group")
+
+	// ErrUnknownGroup is returned by DeleteGroup for a group that has no
+	// members and no committed offsets, and by Join on a group that was
+	// deleted.
+	ErrUnknownGroup = errors.New("eventlog: unknown consumer group")
+
+	// ErrGroupNotEmpty is returned by DeleteGroup for a group that still
+	// has members. Nothing is changed.
+	ErrGroupNotEmpty = errors.New("eventlog: consumer group has members")
 
 	// ErrCorrupt reports stored data that fails its checksum or framing
 	// anywhere but a torn tail (which Open repairs). Use errors.As with

@@ -233,3 +233,60 @@ func ExamplePartition_OffsetForTime() {
 	// Output:
 	// 3
 }
+
+// A consumer group: members share the topic's partitions, and the group
+// remembers, durably, how far it got.
+func ExampleConsumerGroup() {
+	l, err := eventlog.Open("", &eventlog.Options{InMemory: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.CreateTopic("orders", eventlog.TopicConfig{Partitions: 1}); err != nil {
+		log.Fatal(err)
+	}
+	p, err := l.NewProducer(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	for _, ev := range []string{"created", "paid", "shipped"} {
+		if _, err := p.Produce(ctx, eventlog.Record{Topic: "orders", Value: []byte(ev)}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	g, err := l.ConsumerGroup("billing", &eventlog.GroupOptions{Topics: []string{"orders"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := g.Join(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	recs, err := c.Poll(ctx) // blocks until there are records
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, rec := range recs {
+		fmt.Printf("%d %s\n", rec.Offset, rec.Value)
+	}
+	// Commit after processing: a member that takes the partition later
+	// (after a rebalance or a restart) starts after these records.
+	if err := c.Commit(ctx, recs...); err != nil {
+		log.Fatal(err)
+	}
+	lag, err := g.Lag()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("committed %d of %d\n", lag[0].Committed, lag[0].End)
+	// Output:
+	// 0 created
+	// 1 paid
+	// 2 shipped
+	// committed 3 of 3
+}

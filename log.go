@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/eventlog/eventlog/internal/atomicfile"
 	"github.com/eventlog/eventlog/internal/dirlock"
+	"github.com/eventlog/eventlog/segment"
 )
 
 // Log is an open event log: a set of topics in one directory, or in memory.
@@ -30,12 +32,19 @@ type Log struct {
 	dir  string
 	opts Options
 
+	// budget bounds the tidwall/wal memory of every partition's WAL
+	// (Options.MaxResidentBytes); nil for an InMemory log.
+	budget *segment.Budget
+
 	// topics is a copy-on-write map, replaced under mu and read without any
 	// lock, so producers find their topic without contending.
 	topics atomic.Pointer[map[string]*Topic]
 
 	mu     sync.Mutex // guards closed and every change to topics
 	closed bool
+
+	// groups holds the consumer groups and their committed offsets (group.go).
+	groups groupRegistry
 
 	// Every goroutine the Log starts runs in bg (or in a topic's group) and
 	// watches ctx. Close cancels ctx with the cause ErrClosed, then waits.
@@ -66,6 +75,9 @@ func Open(dir string, opts *Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{dir: dir, opts: o, unlock: func() error { return nil }}
+	if !o.InMemory {
+		l.budget = segment.NewBudget(o.MaxResidentBytes)
+	}
 	l.topics.Store(&map[string]*Topic{})
 	l.ctx, l.cancel = context.WithCancelCause(context.Background())
 
@@ -114,8 +126,8 @@ func (l *Log) topicsDir() string { return filepath.Join(l.dir, "topics") }
 func (l *Log) trashDir() string  { return filepath.Join(l.dir, "trash") }
 
 // loadTopics opens every topic found on disk. A topic directory without
-// its topic.json is the leftover of a CreateTopic cut short by a crash; it
-// holds no records and is removed.
+// its topic.json is the leftover of a CreateTopic cut short by a crash and
+// is removed, unless it holds records (see removeUnfinishedTopic).
 func (l *Log) loadTopics() ([]*Topic, error) {
 	if err := os.RemoveAll(l.trashDir()); err != nil {
 		return nil, fmt.Errorf("eventlog: remove deleted topics: %w", err)
@@ -134,9 +146,8 @@ func (l *Log) loadTopics() ([]*Topic, error) {
 		}
 		cfg, err := readTopicConfig(filepath.Join(l.topicsDir(), e.Name()))
 		if errors.Is(err, os.ErrNotExist) {
-			l.opts.Logger.Warn("eventlog: removing a topic whose creation did not finish", "topic", e.Name())
-			if err := os.RemoveAll(filepath.Join(l.topicsDir(), e.Name())); err != nil {
-				return topics, fmt.Errorf("eventlog: %w", err)
+			if err := l.removeUnfinishedTopic(e.Name()); err != nil {
+				return topics, err
 			}
 			continue
 		}
@@ -152,13 +163,56 @@ func (l *Log) loadTopics() ([]*Topic, error) {
 	return topics, atomicfile.SyncDir(l.topicsDir())
 }
 
-// Topics returns the names of the Log's topics, sorted. After Close it
-// returns nil.
+// removeUnfinishedTopic removes the directory of topic name, which has no
+// topic.json. CreateTopic makes topic.json durable before it creates any
+// partition directory, and no record is written before CreateTopic
+// returns, so what a crash inside CreateTopic (or inside the cleanup of a
+// failed one) leaves holds no data: the temporary file of the topic.json
+// write, and partition directories with empty files. A non-empty file
+// anywhere else means the topic.json of a topic holding records was lost:
+// deleting the records with it would be silent data loss, so that is
+// reported as corruption and nothing is removed.
+func (l *Log) removeUnfinishedTopic(name string) error {
+	dir := filepath.Join(l.topicsDir(), name)
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if filepath.Dir(path) == dir && strings.HasPrefix(d.Name(), ".topic.json.tmp-") { // atomicfile's temporary name
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() > 0 {
+			return fmt.Errorf("topic %q: %s holds data (%s) but no topic.json; restore topic.json or remove the directory: %w",
+				name, dir, path, ErrCorrupt)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: %w", err)
+	}
+	l.opts.Logger.Warn("eventlog: removing a topic whose creation did not finish", "topic", name)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("eventlog: %w", err)
+	}
+	return nil
+}
+
+// Topics returns the names of the Log's topics, sorted. Internal topics,
+// whose names start with "__" (such as __consumer_offsets), are not
+// listed. After Close it returns nil.
 func (l *Log) Topics() []string {
 	if l.isClosed() {
 		return nil
 	}
-	return slices.Sorted(maps.Keys(*l.topics.Load()))
+	names := slices.Sorted(maps.Keys(*l.topics.Load()))
+	return slices.DeleteFunc(names, isReserved)
 }
 
 // Topic returns the topic called name. The error wraps ErrUnknownTopic if

@@ -48,17 +48,33 @@ func (s SyncPolicy) String() string {
 // # Memory
 //
 // tidwall/wal keeps each partition's newest segment file whole in memory and
-// caches SegmentCacheSize older segments while they are read, so the resident
-// memory of a file-backed Log is at most about
+// caches SegmentCacheSize older segments while they are read. The Log bounds
+// that memory across all partitions by MaxResidentBytes: when over, the
+// least recently used idle partitions close their tidwall log (keeping only
+// their offsets and indexes in memory) and reopen it, reading their newest
+// segment file, when next written or read. The resident memory of a
+// file-backed Log is therefore about
 //
-//	partitions × SegmentSize × (1 + SegmentCacheSize) + producer buffers
+//	min(MaxResidentBytes, partitions × SegmentSize × (1 + SegmentCacheSize))
+//	+ producer buffers (ProducerOptions.MaxBufferedBytes each)
+//	+ index (a few hundred bytes per partition and per MiB of log)
 //
-// and usually far less: a partition's tail segment holds only what was
-// written to it since it last filled up. With the defaults (1 MiB segments,
-// one cached segment) 1,000 partitions whose tails are full cost at most
-// about 2 GiB, and 1,000 partitions holding a few records each cost a few
-// megabytes. Lower SegmentSize for many busy partitions on a small machine;
-// raise it for a few very busy ones (fewer files, fewer fsyncs of new files).
+// and often less: a partition's newest segment holds only what was written
+// to it since it last filled up. A partition in the middle of an Append or a
+// read is never released, so the bound can be exceeded by the partitions
+// being written or read at that moment (at most one segment, plus the cache,
+// each). Memory a released partition held is freed by Go's garbage
+// collector, which by default lets the heap grow to twice what is live
+// before collecting (GOGC); set GOMEMLIMIT to bound the process as a whole.
+//
+// With the defaults (1 MiB segments, one cached segment, 128 MiB) 1,000 idle
+// partitions whose tails are full keep at most 128 MiB of them in memory, and
+// 1,000 partitions holding a few records each a few megabytes. Lower
+// SegmentSize for many busy partitions on a small machine; raise it for a few
+// very busy ones (fewer files, fewer fsyncs of new files). Raise
+// MaxResidentBytes when many partitions are busy at once: a partition
+// released and reopened for every write costs a read of its newest segment
+// file each time.
 type Options struct {
 	// InMemory keeps every partition in memory and writes no files.
 	// Open must then be given an empty dir. Meant for tests.
@@ -79,6 +95,16 @@ type Options struct {
 	// SegmentCacheSize is how many older segments of a partition stay in
 	// memory while it is being read. Zero means 1.
 	SegmentCacheSize int
+
+	// MaxResidentBytes bounds the segment memory of all partitions
+	// together: the newest segment of each partition plus its cached older
+	// ones, which tidwall/wal holds in memory. Over it, idle partitions are
+	// released until used again (see "Memory" above for the formula and the
+	// exceptions). Zero means 128 MiB; there is no "unlimited", but a value
+	// of partitions × SegmentSize × (1 + SegmentCacheSize) or more never
+	// releases anything. InMemory logs ignore it: their records are the
+	// memory.
+	MaxResidentBytes int64
 
 	// MaxRecordSize bounds the encoded size of one record (key, value,
 	// headers and a few bytes of framing); larger records fail with
@@ -115,6 +141,9 @@ func (o *Options) withDefaults() Options {
 	if c.SegmentCacheSize == 0 {
 		c.SegmentCacheSize = 1
 	}
+	if c.MaxResidentBytes == 0 {
+		c.MaxResidentBytes = 128 << 20
+	}
 	if c.MaxRecordSize == 0 {
 		c.MaxRecordSize = 1 << 20
 	}
@@ -139,8 +168,8 @@ func (o Options) validate(dir string) error {
 		return fmt.Errorf("unknown %v: %w", o.Sync, ErrInvalidConfig)
 	case o.SyncInterval < 0, o.RetentionCheckInterval < 0:
 		return fmt.Errorf("negative interval: %w", ErrInvalidConfig)
-	case o.SegmentSize < 0, o.SegmentCacheSize < 0, o.MaxRecordSize < 0:
-		return fmt.Errorf("negative SegmentSize, SegmentCacheSize or MaxRecordSize: %w", ErrInvalidConfig)
+	case o.SegmentSize < 0, o.SegmentCacheSize < 0, o.MaxRecordSize < 0, o.MaxResidentBytes < 0:
+		return fmt.Errorf("negative SegmentSize, SegmentCacheSize, MaxRecordSize or MaxResidentBytes: %w", ErrInvalidConfig)
 	case o.MaxRecordSize > maxRecordSizeLimit:
 		return fmt.Errorf("MaxRecordSize %d over the limit of %d: %w", o.MaxRecordSize, maxRecordSizeLimit, ErrInvalidConfig)
 	}

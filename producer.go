@@ -108,7 +108,8 @@ func (l *Log) NewProducer(opts *ProducerOptions) (*Producer, error) {
 // SyncAlways, once it is fsynced. Many goroutines calling Produce at once
 // share fsyncs, so durable throughput grows with them.
 //
-// The error wraps ErrUnknownTopic, ErrRecordTooLarge, ErrUnknownPartition,
+// The error wraps ErrUnknownTopic, ErrInvalidName (an internal "__"
+// topic), ErrRecordTooLarge, ErrUnknownPartition,
 // ErrFenced, ErrNoSpace or ErrClosed, or is ctx.Err(). If ctx ends while the
 // record waits for buffer space, nothing is written; if it ends after the
 // record was accepted, Produce returns ctx.Err() but the record may still
@@ -178,6 +179,9 @@ func (pr *Producer) route(r *Record) (*Partition, int64, error) {
 	t, ok := (*pr.log.topics.Load())[r.Topic]
 	if !ok {
 		return nil, 0, fmt.Errorf("produce to topic %q: %w", r.Topic, ErrUnknownTopic)
+	}
+	if isReserved(r.Topic) {
+		return nil, 0, fmt.Errorf("produce to internal topic %q: %w", r.Topic, ErrInvalidName)
 	}
 	size := encodedSize(r)
 	if limit := pr.log.opts.MaxRecordSize; size > limit {

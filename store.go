@@ -50,6 +50,7 @@ func (l *Log) openStore(dir string) (partitionStore, error) {
 			SegmentSize:   l.opts.SegmentSize,
 			CacheSegments: l.opts.SegmentCacheSize,
 			Logger:        l.opts.Logger,
+			Budget:        l.budget,
 		})
 		if err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,24 @@ func validateName(name string) error {
 	return nil
 }
 
+// reservedPrefix starts the names of the Log's internal topics, such as
+// offsetsTopic. Users can neither create, delete nor produce to them, and
+// Log.Topics does not list them.
+const reservedPrefix = "__"
+
+func isReserved(name string) bool { return strings.HasPrefix(name, reservedPrefix) }
+
+// validateUserTopic is validateName plus the reserved prefix.
+func validateUserTopic(name string) error {
+	if err := validateName(name); err != nil {
+		return err
+	}
+	if isReserved(name) {
+		return fmt.Errorf("name %q: names starting with %q are reserved for internal topics: %w", name, reservedPrefix, ErrInvalidName)
+	}
+	return nil
+}
+
 // Topic is a named, partitioned log. Get one from Log.CreateTopic or
 // Log.Topic. It is safe for concurrent use.
 type Topic struct {
@@ -82,7 +101,8 @@ type Topic struct {
 	name  string
 	cfg   TopicConfig
 	parts []*Partition
-	dir   string // "" for InMemory
+	dir   string   // "" for InMemory
+	grew  notifier // broadcast after a durable append to any partition
 
 	// ctx ends when the Log closes (cause ErrClosed) or the topic is
 	// deleted (cause ErrUnknownTopic); bg holds the partitions' commit loops.
@@ -115,8 +135,18 @@ func (t *Topic) Partition(i int) (*Partition, error) {
 // CreateTopic creates a topic and returns it. Its configuration is stored
 // before CreateTopic returns, so the topic survives a crash and a restart.
 // The error wraps ErrInvalidName, ErrInvalidConfig, ErrTopicExists or
-// ErrClosed; on error nothing is changed.
+// ErrClosed; on error nothing is changed. Names starting with "__" are
+// reserved for internal topics (ErrInvalidName).
 func (l *Log) CreateTopic(name string, cfg TopicConfig) (*Topic, error) {
+	if err := validateUserTopic(name); err != nil {
+		return nil, err
+	}
+	return l.createTopic(name, cfg)
+}
+
+// createTopic is CreateTopic without the reserved-name check, for internal
+// topics.
+func (l *Log) createTopic(name string, cfg TopicConfig) (*Topic, error) {
 	if err := validateName(name); err != nil {
 		return nil, err
 	}
@@ -165,8 +195,11 @@ func (l *Log) CreateTopic(name string, cfg TopicConfig) (*Topic, error) {
 // calls using it end with an error wrapping ErrUnknownTopic. Records
 // handed to its partitions before the call are written first, then
 // removed with the rest. The error wraps ErrUnknownTopic if there is no
-// such topic.
+// such topic, and ErrInvalidName for an internal ("__") topic.
 func (l *Log) DeleteTopic(name string) error {
+	if isReserved(name) {
+		return fmt.Errorf("delete topic %q: internal topics cannot be deleted: %w", name, ErrInvalidName)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {

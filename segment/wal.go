@@ -25,8 +25,10 @@ import (
 //	+ about 2 × the last Append    its encoding and tidwall's copy, kept for reuse up to 2 MiB each
 //
 // With the defaults that is 2 to 4 MiB per open partition plus the index;
-// an open log of P partitions needs P times that. Records returned by
-// ReadFrom are copies owned by the caller and are not counted here.
+// an open log of P partitions needs P times that, unless they share a Budget
+// (WALOptions.Budget), which bounds the first two lines across all of them.
+// Records returned by ReadFrom are copies owned by the caller and are not
+// counted here.
 type WALOptions struct {
 	// SegmentSize is the target size of one segment file in bytes: once the
 	// tail reaches it, the next entry starts a new file. Files can exceed it
@@ -40,6 +42,12 @@ type WALOptions struct {
 	// Logger receives warnings, such as a torn tail cut off at open.
 	// Nil discards them.
 	Logger *slog.Logger
+
+	// Budget, if not nil, bounds the tidwall/wal memory of every WAL that
+	// shares it: when over, idle WALs close their *wal.Log until used again
+	// (see Budget). Nil means no bound: the WAL keeps its *wal.Log open until
+	// Close.
+	Budget *Budget
 }
 
 // withDefaults returns a copy of o with zero fields replaced by their
@@ -81,7 +89,9 @@ type walHooks struct {
 // every appended record durable. A write or fsync error fences the WAL: every
 // later Append, Sync and DropBefore returns that error, wrapped, until the
 // WAL is closed and reopened (which cuts back whatever partial write the
-// failure left). Reads keep working.
+// failure left). Reads keep working, except after a WAL released by its
+// Budget failed to reopen (its files changed under it): that error is
+// sticky too, and returned by every method that needs data.
 //
 // See WALOptions for the memory a WAL holds. All methods are safe for
 // concurrent use; see the package documentation. Call Close when done.
@@ -95,7 +105,9 @@ type WAL struct {
 	// They change under mu.
 	first, next atomic.Int64
 
-	// Lock order: appendMu, then syncMu, then buildMu, then mu.
+	// Lock order: appendMu, then syncMu, then buildMu, then mu, then
+	// Budget.mu; see budget.go for why releasing by the Budget cannot
+	// deadlock with it.
 	appendMu sync.Mutex // serializes Append; guards enc, batch
 	enc      []byte     // encoded batches of the current Append
 	batch    wal.Batch  // the current Append as wal entries
@@ -118,8 +130,17 @@ type WAL struct {
 	hints     [8]entryHint
 	hintNext  int
 	tidx      *timeIndex // nil until built (see ensureIndex)
-	failed    error      // sticky write or fsync error
+	failed    error      // sticky write, fsync or reopen error
 	closed    bool
+	// With a Budget, log is nil while the WAL is released; see budget.go.
+	resident int64       // bytes accounted to the Budget
+	cache    []cachedSeg // mirror of tidwall's read cache, most recent first
+
+	// Budget bookkeeping, unused without one (see budget.go).
+	inUse   atomic.Int32  // operations in progress (use/unuse)
+	lastUse atomic.Uint64 // Budget tick of the latest touching operation
+	slot    int           // index in Budget.loaded, or -1; guarded by Budget.mu
+	tried   uint64        // Budget.pass of the last try to release; guarded by Budget.mu
 }
 
 // walSeg is one row of the segment table: a segment file.
@@ -155,6 +176,8 @@ func (w *WAL) segPath(i uint64) string { return filepath.Join(w.dir, segmentName
 // Sync return the error (errors.Is works for syscall errors such as
 // syscall.ENOSPC).
 func (w *WAL) Append(batch []Record) error {
+	w.use(true)
+	defer w.unuse() // after the unlocks below
 	w.appendMu.Lock()
 	defer w.appendMu.Unlock()
 	// Only Append changes next, and appendMu is held: check and encode
@@ -182,6 +205,9 @@ func (w *WAL) Append(batch []Record) error {
 	if err := w.usableLocked(); err != nil {
 		return err
 	}
+	if err := w.ensureOpenLocked(); err != nil {
+		return err
+	}
 	w.batch.Clear()
 	start := 0
 	for i, end := range ends {
@@ -198,6 +224,7 @@ func (w *WAL) Append(batch []Record) error {
 		start = ends[i]
 		cycled = w.addEntryLocked(h, int64(uvarintLen(uint64(size)))+size) || cycled
 	}
+	w.accountLocked()
 	if cycled {
 		if err := w.reopenTailLocked(); err != nil {
 			return w.failLocked(err)
@@ -238,6 +265,7 @@ func (w *WAL) addEntryLocked(h BatchHeader, framed int64) (cycled bool) {
 // offset off, as tidwall's cycle has just done on disk.
 func (w *WAL) cycleLocked(i uint64, off int64) {
 	w.segs[len(w.segs)-1].bytes = w.tailBytes
+	w.cacheTouchLocked(w.segs[len(w.segs)-1].index, w.tailBytes) // tidwall caches the sealed tail
 	w.segs = append(w.segs, walSeg{index: i, offset: off, maxTime: math.MinInt64})
 	w.tailBytes = 0
 	w.created++
@@ -298,21 +326,30 @@ func (w *WAL) Close() error {
 		return ErrClosed
 	}
 	w.closed = true
+	w.unregisterLocked()
 	err := w.failed
-	if err == nil {
-		// tidwall's Close fsyncs the tail before closing it.
-		if cerr := w.log.Close(); cerr != nil {
-			err = fmt.Errorf("segment: close %s: %w", w.dir, cerr)
-		} else if w.created != w.dirSynced {
+	switch {
+	case err == nil:
+		// tidwall's Close fsyncs the tail before closing it; a released WAL
+		// has no *wal.Log, and its release fsynced the tail.
+		if w.log != nil {
+			if cerr := w.log.Close(); cerr != nil {
+				err = fmt.Errorf("segment: close %s: %w", w.dir, cerr)
+			}
+		}
+		if err == nil && w.created != w.dirSynced {
 			err = w.syncDir()
 		}
-	} else {
+	case w.log != nil:
 		// The fsync inside tidwall's Close would be a retry, which proves
 		// nothing after a failure: its result is ignored.
 		_ = w.log.Close()
 	}
+	w.log = nil
 	for _, f := range append(w.retired, w.tailFile) {
-		err = errors.Join(err, f.Close())
+		if f != nil {
+			err = errors.Join(err, f.Close())
+		}
 	}
 	w.retired, w.tailFile, w.tidx, w.segs = nil, nil, nil, nil
 	return err

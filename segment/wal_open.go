@@ -30,6 +30,10 @@ import (
 // so it costs one small read per file plus one SegmentSize read. Damage
 // inside a sealed segment is reported when it is read, or by the first
 // Segments or OffsetForTime call, which verify every sealed segment once.
+//
+// With a Budget (WALOptions.Budget), the WAL starts released once these
+// checks are done: it holds no tidwall/wal memory until an operation needs
+// its data (see Budget), so opening many WALs loads none of them.
 func OpenWAL(dir string, opts WALOptions) (*WAL, error) {
 	return openWAL(dir, opts, walHooks{})
 }
@@ -43,7 +47,7 @@ func openWAL(dir string, opts WALOptions, hooks walHooks) (*WAL, error) {
 	if dir == "" {
 		return nil, errors.New("segment: OpenWAL with an empty directory name")
 	}
-	w := &WAL{dir: dir, opts: o, hooks: hooks, every: markEvery(o.SegmentSize)}
+	w := &WAL{dir: dir, opts: o, hooks: hooks, every: markEvery(o.SegmentSize), slot: -1}
 	if err := w.mkdir(); err != nil {
 		return nil, err
 	}
@@ -54,17 +58,7 @@ func openWAL(dir string, opts WALOptions, hooks walHooks) (*WAL, error) {
 	if err := w.loadTable(files); err != nil {
 		return nil, err
 	}
-	// A fresh wal.Options for each Open: tidwall writes its defaults into it.
-	w.log, err = wal.Open(dir, &wal.Options{
-		NoSync:           true, // Sync fsyncs, once per group commit
-		SegmentSize:      int(o.SegmentSize),
-		LogFormat:        wal.Binary,
-		SegmentCacheSize: o.CacheSegments,
-		NoCopy:           true, // ReadFrom copies once, itself
-		AllowEmpty:       true,
-		DirPerms:         0o750,
-		FilePerms:        0o640,
-	})
+	w.log, err = wal.Open(dir, w.walOptions())
 	if err != nil {
 		return nil, fmt.Errorf("segment: open wal in %s: %w", dir, err)
 	}
@@ -72,7 +66,30 @@ func openWAL(dir string, opts WALOptions, hooks walHooks) (*WAL, error) {
 		w.log.Close()
 		return nil, err
 	}
+	if o.Budget != nil {
+		// Nothing else can see w yet: no lock is needed.
+		w.releaseLocked()
+		if err := w.failed; err != nil {
+			_ = w.Close()
+			return nil, err
+		}
+	}
 	return w, nil
+}
+
+// walOptions returns the options of w's *wal.Log: a fresh value for each
+// wal.Open, which writes its defaults into it.
+func (w *WAL) walOptions() *wal.Options {
+	return &wal.Options{
+		NoSync:           true, // Sync fsyncs, once per group commit
+		SegmentSize:      int(w.opts.SegmentSize),
+		LogFormat:        wal.Binary,
+		SegmentCacheSize: w.opts.CacheSegments,
+		NoCopy:           true, // ReadFrom copies once, itself
+		AllowEmpty:       true,
+		DirPerms:         0o750,
+		FilePerms:        0o640,
+	}
 }
 
 // mkdir creates the directory if it is missing and then fsyncs its parent,
@@ -188,6 +205,27 @@ func checkFollows(pf segFile, p walSeg, f segFile, s walSeg) error {
 // readers are about to see, and tidwall may have created the first file or
 // finished a truncation.
 func (w *WAL) afterOpen() error {
+	if err := w.checkIndexesLocked(); err != nil {
+		return err
+	}
+	if err := w.reopenTailLocked(); err != nil {
+		return err
+	}
+	err := w.syncFile(w.tailFile)
+	if err == nil {
+		err = w.syncDir()
+	}
+	if err != nil {
+		w.tailFile.Close()
+		return fmt.Errorf("segment: sync %s: %w", w.dir, err)
+	}
+	w.synced = w.lastIndex
+	return nil
+}
+
+// checkIndexesLocked checks that tidwall/wal, just opened, sees the wal
+// indexes the segment table says.
+func (w *WAL) checkIndexesLocked() error {
 	first, err := w.log.FirstIndex()
 	if err != nil {
 		return fmt.Errorf("segment: %w", err)
@@ -200,17 +238,5 @@ func (w *WAL) afterOpen() error {
 		return fmt.Errorf("segment: tidwall/wal opened %s with wal indexes [%d, %d], the segment table says [%d, %d]",
 			w.dir, first, last, w.segs[0].index, w.lastIndex)
 	}
-	if err := w.reopenTailLocked(); err != nil {
-		return err
-	}
-	err = w.syncFile(w.tailFile)
-	if err == nil {
-		err = w.syncDir()
-	}
-	if err != nil {
-		w.tailFile.Close()
-		return fmt.Errorf("segment: sync %s: %w", w.dir, err)
-	}
-	w.synced = w.lastIndex
 	return nil
 }

@@ -20,6 +20,8 @@ import (
 // binary search over segments and then over the entries of one segment
 // (header checks only).
 func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
+	w.use(true)
+	defer w.unuse()
 	var out []Record
 	budget := maxBytes
 	w.mu.Lock()
@@ -175,6 +177,8 @@ func (r entryRef) corrupt(off int64, err error) error {
 // short or lost) makes Read panic. That is file content, so it becomes a
 // *CorruptError here; tidwall's state is intact afterwards (the panic
 // happens after its lock is released by defer and the cache is consistent).
+//
+// A WAL released by its Budget is reopened first.
 func (w *WAL) readLocked(r entryRef, copyOut bool) (data []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -182,7 +186,13 @@ func (w *WAL) readLocked(r entryRef, copyOut bool) (data []byte, err error) {
 				"tidwall/wal failed to read it (%v): the file holds fewer entries than the next file's name implies (cut short, or a file after it is missing): %w", v, ErrCorrupt))
 		}
 	}()
+	if err := w.ensureOpenLocked(); err != nil {
+		return nil, err
+	}
 	data, err = w.log.Read(r.index)
+	if err == nil {
+		w.noteReadLocked(r.index)
+	}
 	switch {
 	case errors.Is(err, wal.ErrCorrupt):
 		return nil, r.corrupt(-1, fmt.Errorf("tidwall/wal cannot frame the file's entries: %w", ErrCorrupt))

@@ -12,8 +12,11 @@ import (
 // listed. An empty store has none. Bytes is the file's size.
 //
 // The first call after OpenWAL reads and verifies every sealed segment file
-// once (see OffsetForTime).
+// once (see OffsetForTime). Later calls need no data: they do not reopen a
+// WAL its Budget released.
 func (w *WAL) Segments() ([]Info, error) {
+	w.use(false)
+	defer w.unuse()
 	if err := w.ensureIndex(); err != nil {
 		return nil, err
 	}
@@ -47,8 +50,11 @@ func (w *WAL) Segments() ([]Info, error) {
 // OpenWAL), so a drop costs up to one SegmentSize of writing, during which
 // reads wait. The directory is fsynced before DropBefore returns. A failed
 // drop fences the WAL, like a failed write. DropBefore waits for a time-index
-// build in progress.
+// build in progress. A WAL its Budget released is reopened for a drop that
+// removes something, but does not count as recently used.
 func (w *WAL) DropBefore(off int64) error {
+	w.use(false)
+	defer w.unuse()
 	w.buildMu.Lock()
 	defer w.buildMu.Unlock()
 	w.mu.Lock()
@@ -74,6 +80,10 @@ func (w *WAL) DropBefore(off int64) error {
 		w.mu.Unlock()
 		return dropBoundaryErr(off, w.segs[k].offset, w.segs[k+1].offset)
 	}
+	if err := w.ensureOpenLocked(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
 	if err := w.log.TruncateFront(w.segs[k].index); err != nil {
 		err = w.failLocked(fmt.Errorf("drop before offset %d: %w", off, err))
 		w.mu.Unlock()
@@ -83,6 +93,8 @@ func (w *WAL) DropBefore(off int64) error {
 	w.segs = slices.Clone(w.segs[k:])
 	w.first.Store(off)
 	w.clearHintsLocked()
+	w.cache = w.cache[:0] // tidwall clears its read cache
+	w.accountLocked()
 	if w.tidx != nil {
 		w.tidx.dropBefore(off)
 	}

@@ -10,7 +10,8 @@ import (
 // segment file (sealed ones were fsynced by tidwall when they filled) and,
 // if segment files were created or renamed since the last Sync, the
 // directory. The fsync runs on a handle of its own, without the lock
-// readers take, so reads do not wait for it.
+// readers take, so reads do not wait for it. Sync never reopens a WAL its
+// Budget released: the release fsynced the tail.
 //
 // A failed fsync fences the WAL (see Append) and is never retried.
 func (w *WAL) Sync() error {
@@ -28,7 +29,9 @@ func (w *WAL) Sync() error {
 	w.mu.Unlock()
 
 	var err error
-	if needFile { // an idle Sync (SyncInterval) costs no fsync
+	// An idle Sync (SyncInterval) costs no fsync. f is nil only if the WAL
+	// was released, which fsynced the tail (and set synced) with syncMu held.
+	if needFile && f != nil {
 		err = w.syncFile(f)
 	}
 	if err == nil && needDir {

@@ -20,7 +20,12 @@ import (
 // OpenWAL, which reads and verifies every sealed segment file once; a
 // *CorruptError from that pass is returned (and the pass retried by the next
 // call).
+//
+// A WAL its Budget released is reopened only if the answer needs an entry
+// read: not for a time past every record, nor for an empty WAL.
 func (w *WAL) OffsetForTime(unixNano int64) (int64, error) {
+	w.use(true)
+	defer w.unuse()
 	if err := w.ensureIndex(); err != nil {
 		return 0, err
 	}
