@@ -96,6 +96,8 @@ func (c *Consumer) usableLocked() error {
 // The records are the caller's to keep. The error wraps ErrClosed (the
 // member or the Log was closed), ErrEvicted, ErrUnknownTopic (a topic of
 // the group was deleted), or reports a failed auto-commit or corrupt data.
+// A second Poll while one is in progress on the same Consumer fails at
+// once with an error wrapping ErrInvalidConfig.
 func (c *Consumer) Poll(ctx context.Context) ([]Record, error) {
 	g := c.g
 	g.mu.Lock()
