@@ -415,8 +415,8 @@ func TestStraySegmentFiles(t *testing.T) {
 	remove := func(dir, name string) func() { return func() { os.Remove(filepath.Join(dir, name)) } }
 	for _, tc := range []struct {
 		name string
-		// stray damages dir and returns the files the error may name,
-		// the stray one first, and how to undo the damage.
+		// stray damages dir and returns the file the error must name
+		// and how to undo the damage.
 		stray func(t *testing.T, dir string) (blamed []string, undo func())
 	}{
 		{"old segment copied inside the range", func(t *testing.T, dir string) ([]string, func()) {
@@ -436,11 +436,11 @@ func TestStraySegmentFiles(t *testing.T) {
 		}},
 		{"newer segment copied inside the range", func(t *testing.T, dir string) ([]string, func()) {
 			// Its offsets are higher than those of the real file after it,
-			// and the order check blames the later of the two files; the
-			// message names both.
+			// which the order check meets first: the error must still
+			// name the copy, and never call the real file stray.
 			name := segName(files[0], first+1)
 			copyFile(t, dir, files[2], name)
-			return []string{name, files[1]}, remove(dir, name)
+			return []string{name}, remove(dir, name)
 		}},
 		{"zero-length middle segment", func(t *testing.T, dir string) ([]string, func()) {
 			name := files[1]
@@ -473,6 +473,11 @@ func TestStraySegmentFiles(t *testing.T) {
 			checkCorruptError(t, "Open", err, "orders", blamed)
 			if !strings.Contains(err.Error(), filepath.Base(blamed[0])) {
 				t.Errorf("Open = %v; want the stray file %s named", err, filepath.Base(blamed[0]))
+			}
+			for _, f := range files {
+				if strings.Contains(err.Error(), filepath.Base(f)+" is a stray") {
+					t.Errorf("Open = %v; calls the real file %s stray", err, filepath.Base(f))
+				}
 			}
 			if after := dirSizes(t, dir); !reflect.DeepEqual(after, before) {
 				t.Errorf("a refused Open changed the files:\nbefore %v\n after %v", before, after)

@@ -173,6 +173,165 @@ func TestWALStraySegmentFiles(t *testing.T) {
 	sameRecords(t, readAll(t, w, 0, 1<<20), recs)
 }
 
+// TestWALStrayBlame places a copy of a real segment file under another
+// 20-digit name, so that the first offsets no longer follow one another,
+// and checks which file OpenWAL's *CorruptError names: always the copy,
+// never the real file next to it, whichever of the pair the order check
+// meets first. When the files alone cannot tell which is the copy, the
+// error names both and says so. A refused open changes nothing on disk.
+func TestWALStrayBlame(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opts := WALOptions{SegmentSize: 1 << 10}
+	recs := buildLog(t, dir, opts, 160)
+	files := segmentFiles(t, dir)
+	n := len(files)
+	if n < 6 {
+		t.Fatalf("setup: %d segment files; want at least 6", n)
+	}
+	index := make([]uint64, n)
+	for k, f := range files {
+		if _, err := fmt.Sscanf(filepath.Base(f), "%d", &index[k]); err != nil {
+			t.Fatal(err)
+		}
+		if k > 0 && index[k]-index[k-1] < 2 {
+			t.Fatalf("setup: segments %s and %s leave no name between them", files[k-1], f)
+		}
+	}
+	at := func(i uint64) string { return filepath.Join(dir, segmentName(i)) }
+	base := saveDir(t, dir)
+	copyTo := func(t *testing.T, from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		from string // the real file copied
+		to   string // the stray copy, which the error must name
+		// other is the real file next to the copy that the order check
+		// meets with it; it must not be called stray.
+		other string
+		chain bool // only the exact chain of sealed files tells the copy
+	}{
+		// The copy's offsets are above those of the real file after it:
+		// the order check meets the pair at the real file.
+		{"newer segment copied early", files[3], at(index[0] + 1), files[1], false},
+		{"newer segment copied into the middle", files[n-2], at(index[2] + 1), files[3], false},
+		{"last segment copied to the start", files[n-1], at(index[0] + 1), files[1], false},
+		// The copy's offsets are below those of the real file before it.
+		{"older segment copied late", files[0], at(index[n-2] + 1), files[n-2], false},
+		{"older segment copied into the middle", files[1], at(index[3] + 1), files[3], false},
+		{"older segment copied past the end", files[1], at(index[n-1] + 100), files[n-1], false},
+		// Removing either file of the pair leaves the offsets in order;
+		// only the exact chain of sealed files tells the copy.
+		{"first segment copied just after it", files[0], at(index[0] + 1), files[0], true},
+		{"last segment copied just past the end", files[n-1], at(index[n-1] + 1), files[n-1], true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base.restore(t, dir)
+			copyTo(t, c.from, c.to)
+			want := saveDir(t, dir)
+			w, err := OpenWAL(dir, opts)
+			if err == nil {
+				w.Close()
+				t.Fatalf("OpenWAL with a stray copy %s = nil error; want a *CorruptError", c.to)
+			}
+			ce := wantCorrupt(t, err, dir, c.to)
+			t.Logf("OpenWAL: %v", err)
+			msg := ce.Err.Error()
+			if !strings.Contains(msg, filepath.Base(c.other)) {
+				t.Errorf("error %q does not name the real file %s next to the stray one", msg, filepath.Base(c.other))
+			}
+			if !strings.Contains(msg, filepath.Base(c.to)+" is a stray") || strings.Contains(msg, filepath.Base(c.other)+" is a stray") {
+				t.Errorf("error %q: want %s, and only it, called stray", msg, filepath.Base(c.to))
+			}
+			if got := strings.Contains(msg, "chain of whole segment files"); got != c.chain {
+				t.Errorf("error %q: decided by the chain of whole files = %v; want %v", msg, got, c.chain)
+			}
+			if got := saveDir(t, dir); !reflect.DeepEqual(got, want) {
+				t.Fatalf("a refused open changed the files: %v; want %v untouched", got.names(), want.names())
+			}
+			// The file blamed is the one to remove.
+			if err := os.Remove(c.to); err != nil {
+				t.Fatal(err)
+			}
+			w = openTestWAL(t, dir, opts, walHooks{})
+			sameRecords(t, readAll(t, w, 0, 1<<20), recs)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	t.Run("ambiguous two files", func(t *testing.T) {
+		// A log of one segment file (its front dropped) and a copy of an
+		// older segment after it: either file could be the stray one, as
+		// either alone is a valid log.
+		kept, stray := files[2], at(index[2]+1)
+		keep := func(t *testing.T, paths ...string) {
+			t.Helper()
+			for _, f := range files {
+				if !slices.Contains(paths, f) {
+					if err := os.Remove(f); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		base.restore(t, dir)
+		copyTo(t, files[0], stray)
+		keep(t, kept, stray)
+		want := saveDir(t, dir)
+		w, err := OpenWAL(dir, opts)
+		if err == nil {
+			w.Close()
+			t.Fatal("OpenWAL with two files out of order = nil error; want a *CorruptError")
+		}
+		ce := wantCorrupt(t, err, dir, stray) // the later file, by convention
+		t.Logf("OpenWAL: %v", err)
+		msg := ce.Err.Error()
+		for _, f := range []string{kept, stray} {
+			if !strings.Contains(msg, filepath.Base(f)) {
+				t.Errorf("error %q does not name %s", msg, filepath.Base(f))
+			}
+			if strings.Contains(msg, filepath.Base(f)+" is a stray") {
+				t.Errorf("error %q calls %s stray; want neither file called stray", msg, filepath.Base(f))
+			}
+		}
+		if !strings.Contains(msg, "files do not tell which") {
+			t.Errorf("error %q does not say that the files cannot tell which is stray", msg)
+		}
+		if got := saveDir(t, dir); !reflect.DeepEqual(got, want) {
+			t.Fatalf("a refused open changed the files: %v; want %v untouched", got.names(), want.names())
+		}
+		// Genuinely ambiguous: each file alone opens as a log.
+		for _, alone := range []string{kept, stray} {
+			want.restore(t, dir)
+			other := stray
+			if alone == stray {
+				other = kept
+			}
+			if err := os.Remove(other); err != nil {
+				t.Fatal(err)
+			}
+			w := openTestWAL(t, dir, opts, walHooks{})
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	base.restore(t, dir)
+	w := openTestWAL(t, dir, opts, walHooks{})
+	sameRecords(t, readAll(t, w, 0, 1<<20), recs)
+}
+
 // TestWALSealedSegmentDamage covers damage OpenWAL does not read: a sealed
 // file cut short at an entry boundary, or missing. tidwall/wal would panic
 // reading past the entries it has; the store reports a *CorruptError.

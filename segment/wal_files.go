@@ -143,6 +143,22 @@ func sealedEnd(f segFile, nextIndex uint64) (int64, error) {
 	return res.Last.FirstOffset + int64(res.Last.Count), nil
 }
 
+// chainNext scans a whole segment file and returns where the next one
+// must start if the file is whole: the wal index after its last entry and
+// the offset after its last record. ok is false if the file cannot be read
+// or is not a run of valid entries only.
+func chainNext(f segFile) (index uint64, offset int64, ok bool) {
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		return 0, 0, false
+	}
+	res, err := ScanSegment(data)
+	if err != nil || res.TornBytes > 0 || res.Entries == 0 {
+		return 0, 0, false
+	}
+	return f.index + uint64(res.Entries), res.Last.FirstOffset + int64(res.Last.Count), true
+}
+
 // firstHeader reads the fixed header of the first entry of a segment file:
 // a read of at most 39 bytes, not of the entry or the file, so OpenWAL costs
 // O(files) however large the entries are. The checksum is not verified

@@ -22,8 +22,11 @@ import (
 //     nothing is changed or deleted: an invalid entry followed by a valid one
 //     in the last file, a zero-length segment file before the last, segment
 //     files whose first offsets do not follow one another (a stray or
-//     misplaced 20-digit file inside the range or past the end), or a
-//     leftover of a truncation this package never makes.
+//     misplaced 20-digit file inside the range or past the end; the error
+//     names the file whose removal puts the others back in order, never
+//     the real file next to it, and says so when the files cannot tell
+//     which of two it is), or a leftover of a truncation this package
+//     never makes.
 //
 // Sealed segments are not read whole: OpenWAL reads the fixed header of the
 // first entry of each (to build the segment table) and the last file whole,
@@ -132,17 +135,8 @@ func (w *WAL) loadTable(files []segFile) error {
 	// First offsets must follow one another (a stray copy of another
 	// segment, inside the range or past the end, breaks this); then no file
 	// but the last may be empty.
-	prev := -1
-	for k := range w.segs {
-		if w.segs[k].offset < 0 {
-			continue
-		}
-		if prev >= 0 {
-			if err := checkFollows(files[prev], w.segs[prev], files[k], w.segs[k]); err != nil {
-				return err
-			}
-		}
-		prev = k
+	if err := checkOrder(files, w.segs); err != nil {
+		return err
 	}
 	for _, f := range files[:n-1] {
 		if f.size == 0 {
@@ -178,7 +172,7 @@ func (w *WAL) loadTable(files []segFile) error {
 		w.next.Store(end)
 	}
 	if n > 1 {
-		if err := checkFollows(files[n-2], w.segs[n-2], tail, *last); err != nil {
+		if err := checkOrder(files, w.segs); err != nil {
 			return err
 		}
 	}
@@ -187,16 +181,108 @@ func (w *WAL) loadTable(files []segFile) error {
 	return nil
 }
 
-// checkFollows reports a segment file whose first offset cannot follow the
-// previous one's: every entry holds at least one record, so the offsets
-// must grow at least as much as the wal indexes.
-func checkFollows(pf segFile, p walSeg, f segFile, s walSeg) error {
-	if s.offset > p.offset && uint64(s.offset-p.offset) >= s.index-p.index {
+// follows reports whether segment s can follow segment p: every entry
+// holds at least one record, so the first offsets must grow at least as
+// much as the wal indexes. Equivalently, offset-index never decreases along
+// the log, so the relation is transitive and one stray file breaks it only
+// next to itself.
+func follows(p, s walSeg) bool {
+	return s.offset > p.offset && uint64(s.offset-p.offset) >= s.index-p.index
+}
+
+// disorder returns the first pair of segments, by position in segs, whose
+// first offsets do not follow one another, ignoring segments of unknown
+// offset; (-1, -1) if there is none.
+func disorder(segs []walSeg) (p, k int) {
+	p = -1
+	for k := range segs {
+		if segs[k].offset < 0 {
+			continue
+		}
+		if p >= 0 && !follows(segs[p], segs[k]) {
+			return p, k
+		}
+		p = k
+	}
+	return -1, -1
+}
+
+// checkOrder reports segment files whose first offsets do not follow one
+// another, as a *CorruptError naming the file that does not belong there.
+//
+// A stray file (a copy of another segment under a 20-digit name of its
+// own) is out of order with one of its neighbours, but which of the two
+// files of the pair is the stray one depends on what it is a copy of: a
+// copy of a newer segment placed early is out of order with the real file
+// after it, a copy of an older one placed late with the real file before
+// it. blameStray decides which file to name; the real file is never
+// called stray.
+func checkOrder(files []segFile, segs []walSeg) error {
+	p, k := disorder(segs)
+	if k < 0 {
 		return nil
 	}
-	return &CorruptError{File: f.path, Pos: 0, Offset: s.offset, Err: fmt.Errorf(
-		"starts at offset %d (wal index %d), which cannot follow %s starting at offset %d (wal index %d): a stray or misplaced segment file: %w",
-		s.offset, s.index, filepath.Base(pf.path), p.offset, p.index, ErrCorrupt)}
+	return blameStray(files, segs, p, k)
+}
+
+// blameStray returns the *CorruptError for segments p and k, adjacent
+// among those of known offset, k not following p. With a single stray
+// file, removing it puts the files around it back in order, and the offset
+// order alone tells which one it is unless removing either would do (at an
+// end of the log, or when the copy is of a segment close by). Then the
+// exact chain decides: a sealed segment file ends where the next one
+// starts, in records and in wal indexes, and the stray one cannot be
+// where a neighbour ends, as the real file is that. This reads up to three
+// sealed files whole, on this error path only. If neither tells, the error
+// says that one of the two is stray and names both, without saying which.
+func blameStray(files []segFile, segs []walSeg, p, k int) error {
+	pp, nn := -1, -1 // the neighbours of the pair of known offset
+	for i := p - 1; i >= 0 && pp < 0; i-- {
+		if segs[i].offset >= 0 {
+			pp = i
+		}
+	}
+	for i := k + 1; i < len(segs) && nn < 0; i++ {
+		if segs[i].offset >= 0 {
+			nn = i
+		}
+	}
+	// Does removing p, or k, put the pair's neighbourhood back in order?
+	// As follows is transitive, that is the same as the whole log being
+	// in order without it when this is the only disorder.
+	withoutP := pp < 0 || follows(segs[pp], segs[k])
+	withoutK := nn < 0 || follows(segs[p], segs[nn])
+	why := "the files around it are in order without it"
+	if withoutP == withoutK {
+		// Is either file exactly where a neighbour ends, or ends where a
+		// neighbour starts?
+		leads := func(a, b int) bool {
+			if a < 0 || b < 0 {
+				return false
+			}
+			index, offset, ok := chainNext(files[a])
+			return ok && index == segs[b].index && offset == segs[b].offset
+		}
+		realP := leads(pp, p) || leads(p, nn)
+		realK := leads(pp, k) || leads(k, nn)
+		withoutP, withoutK = realK && !realP, realP && !realK
+		why = "the other one is in its place in the chain of whole segment files, where its neighbour ends or it ends where its neighbour starts"
+	}
+	pn, kn := filepath.Base(files[p].path), filepath.Base(files[k].path)
+	ps, ks := segs[p], segs[k]
+	switch {
+	case withoutK && !withoutP:
+		return &CorruptError{File: files[k].path, Pos: 0, Offset: ks.offset, Err: fmt.Errorf(
+			"starts at offset %d (wal index %d), which cannot follow %s starting at offset %d (wal index %d): %s is a stray or misplaced segment file (%s): %w",
+			ks.offset, ks.index, pn, ps.offset, ps.index, kn, why, ErrCorrupt)}
+	case withoutP && !withoutK:
+		return &CorruptError{File: files[p].path, Pos: 0, Offset: ps.offset, Err: fmt.Errorf(
+			"starts at offset %d (wal index %d), which cannot come before %s starting at offset %d (wal index %d): %s is a stray or misplaced segment file (%s): %w",
+			ps.offset, ps.index, kn, ks.offset, ks.index, pn, why, ErrCorrupt)}
+	}
+	return &CorruptError{File: files[k].path, Pos: 0, Offset: ks.offset, Err: fmt.Errorf(
+		"starts at offset %d (wal index %d), which cannot follow %s starting at offset %d (wal index %d): of the two files %s and %s, one is a stray or misplaced segment file, and the files do not tell which; check both before moving either aside: %w",
+		ks.offset, ks.index, pn, ps.offset, ps.index, pn, kn, ErrCorrupt)}
 }
 
 // afterOpen checks tidwall's view against the segment table, opens the
