@@ -28,9 +28,12 @@ import (
 // key winning.
 //
 // The topic grows by one small record per committed partition (commits
-// that change nothing are skipped) until compaction of internal topics
-// lands; it has no retention, since a retention pass could delete the only
-// record of a group's offset.
+// that change nothing are skipped). It has no time or size retention, since
+// that could delete the only record of a group's offset; instead the store
+// compacts it (see compactLocked): once enough records have been written
+// since the last snapshot, it appends a snapshot of every live offset and
+// drops the whole segments before it, so the topic stays within a few
+// times the live state plus a segment.
 const offsetsTopic = reservedPrefix + "consumer_offsets"
 
 const offsetsValueVersion = 1
@@ -47,9 +50,22 @@ type groupRegistry struct {
 type offsetStore struct {
 	part *Partition
 
-	mu        sync.Mutex // guards committed
-	committed map[string]map[TopicPartition]int64
+	// writeMu orders writes with snapshots: a write holds it shared from
+	// before its records are appended until they are applied to committed,
+	// a snapshot holds it exclusively. Without it, a snapshot could read an
+	// offset just before a concurrent commit applied a newer one, and then
+	// append the older value after the newer record.
+	writeMu sync.RWMutex
+
+	mu            sync.Mutex // guards committed and sinceSnapshot
+	committed     map[string]map[TopicPartition]int64
+	sinceSnapshot int // records appended since the last snapshot (or Open)
 }
+
+// compactAfter is the fewest records written since the last snapshot that
+// make the store take a new one; it also takes one only once that is four
+// times the live offsets, so a snapshot always replaces far more than it adds.
+const compactAfter = 4096
 
 // offsetsLocked returns the Log's offset store, opening (and replaying)
 // the internal topic on first use. With create false it returns nil, nil
@@ -98,6 +114,7 @@ func (s *offsetStore) replay(ctx context.Context) error {
 			return &CorruptError{Topic: offsetsTopic, Offset: rec.Offset, Err: err}
 		}
 		s.setLocked(group, tp, off)
+		s.sinceSnapshot++
 	}
 	return nil
 }
@@ -193,14 +210,19 @@ func (s *offsetStore) commit(ctx context.Context, group string, offs map[TopicPa
 		}
 		recs = append(recs, Record{Topic: offsetsTopic, Key: encodeOffsetKey(group, tp), Value: encodeOffsetValue(offs[tp])})
 	}
+	s.writeMu.RLock()
 	if err := s.write(ctx, recs); err != nil {
+		s.writeMu.RUnlock()
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for tp, off := range offs {
 		s.setLocked(group, tp, off)
 	}
+	s.sinceSnapshot += len(recs)
+	s.mu.Unlock()
+	s.writeMu.RUnlock()
+	s.maybeCompact(ctx)
 	return nil
 }
 
@@ -214,13 +236,77 @@ func (s *offsetStore) deleteGroup(ctx context.Context, group string) error {
 	for _, tp := range tps {
 		recs = append(recs, Record{Topic: offsetsTopic, Key: encodeOffsetKey(group, tp)})
 	}
+	s.writeMu.RLock()
 	if err := s.write(ctx, recs); err != nil {
+		s.writeMu.RUnlock()
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.committed, group)
+	s.sinceSnapshot += len(recs)
+	s.mu.Unlock()
+	s.writeMu.RUnlock()
+	s.maybeCompact(ctx)
 	return nil
+}
+
+// maybeCompact compacts the topic when enough has been written since the
+// last snapshot. The commit that triggers it has already succeeded, so a
+// failure is only logged: the next commit tries again.
+func (s *offsetStore) maybeCompact(ctx context.Context) {
+	s.mu.Lock()
+	due := s.sinceSnapshot >= compactAfter && s.sinceSnapshot >= 4*s.liveLocked()
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.compactLocked(ctx); err != nil {
+		s.part.log.opts.Logger.Warn("eventlog: compacting committed offsets failed", "err", err)
+	}
+}
+
+// compactLocked appends a snapshot of every live offset, then drops the
+// whole segments before the snapshot's first record. The caller holds
+// writeMu exclusively, so no commit is between reading the state and
+// appending it. A crash in between leaves the snapshot and the old records
+// both in place: replay reads the old ones first, then the snapshot, and
+// ends with the same state.
+func (s *offsetStore) compactLocked(ctx context.Context) error {
+	s.mu.Lock()
+	if s.sinceSnapshot < compactAfter { // another commit compacted first
+		s.mu.Unlock()
+		return nil
+	}
+	var recs []Record
+	for _, group := range slices.Sorted(maps.Keys(s.committed)) {
+		m := s.committed[group]
+		for _, tp := range slices.SortedFunc(maps.Keys(m), compareTopicPartitions) {
+			recs = append(recs, Record{Topic: offsetsTopic, Key: encodeOffsetKey(group, tp), Value: encodeOffsetValue(m[tp])})
+		}
+	}
+	s.mu.Unlock()
+
+	start := s.part.NextOffset() // writes are excluded: the snapshot starts here
+	if len(recs) > 0 {
+		if err := s.write(ctx, recs); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.sinceSnapshot = 0
+	s.mu.Unlock()
+	return s.part.dropSegmentsBefore(start)
+}
+
+// liveLocked counts the committed offsets held. The caller holds s.mu.
+func (s *offsetStore) liveLocked() int {
+	n := 0
+	for _, m := range s.committed {
+		n += len(m)
+	}
+	return n
 }
 
 // write appends recs to the offsets partition as one batch and waits until

@@ -71,3 +71,30 @@ func retentionCut(segs []segment.Info, cfg TopicConfig, now time.Time, durable i
 	}
 	return segs[keep].FirstOffset
 }
+
+// dropSegmentsBefore drops p's whole segments that end at or before off,
+// keeping the segment holding the newest record, as retention does.
+func (p *Partition) dropSegmentsBefore(off int64) error {
+	t := p.t
+	t.storesMu.Lock() // the store stays open while we use it
+	defer t.storesMu.Unlock()
+	if t.stopped {
+		return ErrClosed
+	}
+	segs, err := p.store.Segments()
+	if err != nil {
+		return p.storeError(err)
+	}
+	off = min(off, p.durable.Load())
+	cut := int64(-1)
+	for _, s := range segs[:max(0, len(segs)-1)] { // never the newest segment
+		if s.NextOffset > off {
+			break
+		}
+		cut = s.NextOffset
+	}
+	if first, _ := p.store.Bounds(); cut <= first {
+		return nil
+	}
+	return p.storeError(p.store.DropBefore(cut))
+}
