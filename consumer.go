@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/eventlog/eventlog/segment"
 )
 
 // pollReadBytes is about how much one partition read of a Poll fetches
@@ -54,10 +56,11 @@ type claim struct {
 
 	// ahead holds records read from storage beyond what a Poll could
 	// return, starting at pos: the next Poll takes them without reading
-	// storage again. At most one read (pollReadBytes) per partition.
+	// storage again. At most one read (pollReadBytes) per partition, kept
+	// as the store returned it: converted once, into what Poll returns.
 	// Used by the Poll goroutine only (Seek, on the same goroutine,
 	// clears it).
-	ahead []Record
+	ahead []segment.Record
 }
 
 // ID returns the member's id, unique within its group, such as
@@ -260,9 +263,9 @@ func (c *Consumer) fetch() ([]Record, error) {
 	type part struct {
 		tp   TopicPartition
 		cl   *claim
-		from int64 // position when read began
-		pos  int64 // next offset to read
-		recs []Record
+		from int64            // position when read began
+		pos  int64            // next offset to read
+		recs []segment.Record // records of p read for this Poll
 	}
 	g.mu.Lock()
 	var parts []part
@@ -337,7 +340,9 @@ func (c *Consumer) fetch() ([]Record, error) {
 			continue // no longer ours (or sought meanwhile): drop what was read
 		}
 		x.cl.pos = x.pos
-		out = append(out, x.recs...)
+		for i := range x.recs {
+			out = append(out, x.cl.p.record(&x.recs[i]))
+		}
 		if g.opts.AutoCommit {
 			if c.uncommitted == nil {
 				c.uncommitted = make(map[TopicPartition]int64)
@@ -353,7 +358,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 // leaves in *ahead the records it read from storage but did not return.
 // It does not look at ctx: what is there is returned even to a Poll whose
 // ctx has ended (like Kafka's poll(0)).
-func (p *Partition) fetch(from, end int64, max int, dst []Record, ahead *[]Record) ([]Record, error) {
+func (p *Partition) fetch(from, end int64, max int, dst []segment.Record, ahead *[]segment.Record) ([]segment.Record, error) {
 	if err := p.checkOpen(context.Background()); err != nil {
 		return dst, err
 	}
@@ -370,20 +375,21 @@ func (p *Partition) fetch(from, end int64, max int, dst []Record, ahead *[]Recor
 				return dst, &CorruptError{Topic: p.topic, Partition: p.id, Offset: from,
 					Err: fmt.Errorf("storage returned no record for offset %d", from)}
 			}
-			var buf []Record
-			for i := range batch {
-				if batch[i].Offset >= end {
-					break // not yet durable: read again once it is
-				}
-				buf = append(buf, p.record(&batch[i]))
+			k := 0
+			for k < len(batch) && batch[k].Offset < end {
+				k++ // the rest is not yet durable: read again once it is
 			}
-			*ahead = buf
+			*ahead = batch[:k:k]
 		}
 		n := 0
 		for n < len(*ahead) && n < max && (*ahead)[n].Offset < end {
 			n++
 		}
-		dst = append(dst, (*ahead)[:n]...)
+		if dst == nil {
+			dst = (*ahead)[:n:n] // no copy: *ahead moves past them
+		} else {
+			dst = append(dst, (*ahead)[:n]...)
+		}
 		from += int64(n)
 		max -= n
 		*ahead = (*ahead)[n:]

@@ -58,6 +58,8 @@ func (s SyncPolicy) String() string {
 //	min(MaxResidentBytes, partitions × SegmentSize × (1 + SegmentCacheSize))
 //	+ producer buffers (ProducerOptions.MaxBufferedBytes each)
 //	+ index (a few hundred bytes per partition and per MiB of log)
+//	+ up to 8 MiB per partition being read by several readers at once
+//	  (batches decoded once and shared by them; counted in MaxResidentBytes)
 //
 // and often less: a partition's newest segment holds only what was written
 // to it since it last filled up. A partition in the middle of an Append or a

@@ -244,14 +244,15 @@ func (w *WAL) unregisterLocked() {
 }
 
 // accountLocked brings w's share of the budget up to date: the tail file
-// (mirroring tidwall's tail buffer) plus the cached sealed segments. w.mu is
+// (mirroring tidwall's tail buffer) plus the cached sealed segments plus
+// the entries decoded for its readers (sharedEntry). w.mu is
 // held and w is loaded.
 func (w *WAL) accountLocked() {
 	b := w.opts.Budget
 	if b == nil || w.log == nil {
 		return
 	}
-	n := w.tailBytes
+	n := w.tailBytes + w.sharedBytesLocked()
 	for _, c := range w.cache {
 		n += c.bytes
 	}
@@ -379,6 +380,7 @@ func (w *WAL) releaseLocked() {
 	}
 	w.log = nil
 	w.cache = w.cache[:0]
+	w.clearSharedLocked()
 	w.synced = w.lastIndex
 	var err error
 	for _, f := range append(w.retired, w.tailFile) {

@@ -90,12 +90,12 @@ func checkAccounting(t testing.TB, b *Budget, wals []*WAL) {
 		w.mu.Lock()
 		if w.log != nil {
 			loaded++
-			want := w.tailBytes
+			want := w.tailBytes + w.sharedBytesLocked()
 			for _, c := range w.cache {
 				want += c.bytes
 			}
 			if w.resident != want {
-				t.Errorf("%s accounts %d bytes; want %d (tail %d, cache %v)", w.dir, w.resident, want, w.tailBytes, w.cache)
+				t.Errorf("%s accounts %d bytes; want %d (tail %d, cache %v, shared %d)", w.dir, w.resident, want, w.tailBytes, w.cache, w.sharedBytesLocked())
 			}
 		} else if w.resident != 0 {
 			t.Errorf("released %s accounts %d bytes; want 0", w.dir, w.resident)

@@ -263,37 +263,5 @@ func cloneRecords(recs []Record) []Record {
 	if len(recs) == 0 {
 		return nil
 	}
-	nbytes, nhdrs := 0, 0
-	for i := range recs {
-		nbytes += len(recs[i].Key) + len(recs[i].Value)
-		nhdrs += len(recs[i].Headers)
-		for _, h := range recs[i].Headers {
-			nbytes += len(h.Value)
-		}
-	}
-	arena := make([]byte, 0, nbytes)
-	cp := func(b []byte) []byte {
-		if b == nil {
-			return nil
-		}
-		start := len(arena)
-		arena = append(arena, b...)
-		return arena[start:len(arena):len(arena)]
-	}
-	var hdrs []Header
-	if nhdrs > 0 {
-		hdrs = make([]Header, 0, nhdrs)
-	}
-	out := make([]Record, len(recs))
-	for i, r := range recs {
-		out[i] = Record{Offset: r.Offset, Time: r.Time, Key: cp(r.Key), Value: cp(r.Value)}
-		if len(r.Headers) > 0 {
-			start := len(hdrs)
-			for _, h := range r.Headers {
-				hdrs = append(hdrs, Header{Key: h.Key, Value: cp(h.Value)})
-			}
-			out[i].Headers = hdrs[start:len(hdrs):len(hdrs)]
-		}
-	}
-	return out
+	return appendClones(make([]Record, 0, len(recs)), recs)
 }

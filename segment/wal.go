@@ -23,12 +23,16 @@ import (
 //	+ CacheSegments × SegmentSize  sealed segments cached for reads, starting with the one just sealed
 //	+ the sparse time index        about 200 bytes per MiB of log (see OffsetForTime)
 //	+ about 2 × the last Append    its encoding and tidwall's copy, kept for reuse up to 2 MiB each
+//	+ up to 4 decoded entries      shared by readers that read entries in parts (sharedEntry): about
+//	                               twice the entry each, at most about 2 MiB; none for whole-entry reads
 //
-// With the defaults that is 2 to 4 MiB per open partition plus the index;
+// With the defaults that is 2 to 4 MiB per open partition plus the index,
+// and up to about 8 MiB more while readers take its entries in parts;
 // an open log of P partitions needs P times that, unless they share a Budget
 // (WALOptions.Budget), which bounds the first two lines across all of them.
 // Records returned by ReadFrom are copies owned by the caller and are not
-// counted here.
+// counted here. A Budget counts the tail, the cached segments and the
+// decoded entries.
 type WALOptions struct {
 	// SegmentSize is the target size of one segment file in bytes: once the
 	// tail reaches it, the next entry starts a new file. Files can exceed it
@@ -135,6 +139,11 @@ type WAL struct {
 	// With a Budget, log is nil while the WAL is released; see budget.go.
 	resident int64       // bytes accounted to the Budget
 	cache    []cachedSeg // mirror of tidwall's read cache, most recent first
+
+	// Entries decoded once for every reader (see sharedEntry), guarded by
+	// mu; sharedAt is the slot addSharedLocked tries first.
+	shared   [sharedEntries]*sharedEntry
+	sharedAt int
 
 	// Budget bookkeeping, unused without one (see budget.go).
 	inUse   atomic.Int32  // operations in progress (use/unuse)
@@ -327,6 +336,7 @@ func (w *WAL) Close() error {
 	}
 	w.closed = true
 	w.unregisterLocked()
+	w.clearSharedLocked()
 	err := w.failed
 	switch {
 	case err == nil:

@@ -14,8 +14,13 @@ import (
 //
 // Every entry read is checksummed and must hold the offsets the segment
 // table predicts; anything else is a *CorruptError naming the segment file.
-// Each entry is copied once out of tidwall's buffers and the records alias
-// that copy, which belongs to the caller. A reader that continues where the
+// The records returned belong to the caller and share no memory with any
+// other caller's. A read that takes a whole entry copies it once out of
+// tidwall's buffers and its records alias that copy; a read that takes part
+// of an entry clones its records out of the entry decoded once for every
+// such reader (see sharedEntry), so that readers at different places in an
+// entry, or many readers tailing the same partition, do not each copy and
+// decode all of it. A reader that continues where the
 // last ReadFrom ended finds the next entry in O(1); any other offset costs a
 // binary search over segments and then over the entries of one segment
 // (header checks only).
@@ -39,40 +44,23 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 		return nil, err
 	}
 	for {
-		// Copy under the lock, checksum and decode outside it.
-		w.mu.Lock()
-		closed := w.closed
-		ref, ok := w.entryRefLocked(loc.index)
-		var data []byte
-		if ok && !closed {
-			data, err = w.readLocked(ref, true)
-		}
-		w.mu.Unlock()
+		recs, shared, ref, err := w.entryRecords(loc, off, budget, len(out) == 0, false)
 		switch {
-		case closed:
-			return nil, ErrClosed
-		case !ok && len(out) > 0: // the end, or dropped meanwhile
+		case errors.Is(err, errNoEntry) && len(out) > 0: // the end, or dropped meanwhile
 			return out, nil
-		case !ok:
+		case errors.Is(err, errNoEntry):
 			first, next := w.Bounds()
 			return nil, outOfRange(off, first, next)
 		case err != nil:
 			return nil, err
 		}
-		recs, err := DecodeBatch(data)
-		if err != nil {
-			return nil, ref.corrupt(loc.want(), err)
-		}
-		h := BatchHeader{FirstOffset: recs[0].Offset, Count: len(recs)}
-		if err := ref.check(h, loc); err != nil {
-			return nil, err
-		}
-		end := h.FirstOffset + int64(h.Count)
+		first := recs[0].Offset
+		end := first + int64(len(recs))
 		w.mu.Lock()
-		w.hintLocked(ref.index, h.FirstOffset, end)
+		w.hintLocked(ref.index, first, end)
 		w.mu.Unlock()
 
-		from := int(off - h.FirstOffset)
+		from := int(off - first)
 		n := from
 		for n < len(recs) {
 			size := EncodedSize(recs[n])
@@ -82,18 +70,25 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 			budget -= size
 			n++
 		}
-		switch {
-		case out == nil:
+		switch k := n - from; {
+		case out == nil && !shared:
 			out = recs[from:n:n] // often the only entry: no copy
-		case cap(out)-len(out) < n-from:
-			// Size the result once for the rest of the budget, at this
-			// entry's average record size, rather than doubling.
-			avg := max(1, len(data)/len(recs))
-			grown := make([]Record, len(out), len(out)+(n-from)+max(0, budget)/avg+1)
-			copy(grown, out)
-			out = append(grown, recs[from:n]...)
+		case out == nil:
+			out = appendClones(make([]Record, 0, k), recs[from:n])
 		default:
-			out = append(out, recs[from:n]...)
+			if cap(out)-len(out) < k {
+				// Size the result once for the rest of the budget, at the
+				// average record size so far, rather than doubling.
+				avg := max(1, (maxBytes-budget)/(len(out)+k))
+				grown := make([]Record, len(out), len(out)+k+max(0, budget)/avg+1)
+				copy(grown, out)
+				out = grown
+			}
+			if shared {
+				out = appendClones(out, recs[from:n])
+			} else {
+				out = append(out, recs[from:n]...)
+			}
 		}
 		if n < len(recs) || budget <= 0 {
 			return out, nil
@@ -267,7 +262,8 @@ func (w *WAL) hintLocked(i uint64, first, end int64) {
 	w.hintNext = (w.hintNext + 1) % len(w.hints)
 }
 
-// clearHintsLocked forgets every hint, after DropBefore.
+// clearHintsLocked forgets every hint and shared entry, after DropBefore.
 func (w *WAL) clearHintsLocked() {
 	w.hints = [len(w.hints)]entryHint{}
+	w.clearSharedLocked()
 }
