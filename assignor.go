@@ -8,7 +8,8 @@ import (
 	"slices"
 )
 
-// TopicPartition names one partition of a topic.
+// TopicPartition names one partition of a topic. It is a comparable
+// value, usable as a map key; its zero value names no partition.
 type TopicPartition struct {
 	Topic     string
 	Partition int

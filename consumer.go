@@ -148,9 +148,20 @@ func (c *Consumer) Poll(ctx context.Context) ([]Record, error) {
 		if err := c.revokeAndAssign(ctx); err != nil {
 			return nil, err
 		}
-		recs, err := c.fetch()
+		recs, reset, err := c.fetch()
 		if err != nil || len(recs) > 0 {
 			return recs, err
+		}
+		if reset {
+			// Retention overtook a position, which now points at records
+			// that are there: read them now, as no append may come to wake us.
+			continue
+		}
+		for _, t := range topics {
+			// A deleted topic never grows again: say so rather than wait.
+			if err := context.Cause(t.ctx); err != nil {
+				return nil, err
+			}
 		}
 
 		if len(grew) == 1 {
@@ -161,6 +172,7 @@ func (c *Consumer) Poll(ctx context.Context) ([]Record, error) {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-g.ctx.Done():
+			case <-topics[0].ctx.Done(): // deleted
 			}
 			continue
 		}
@@ -170,6 +182,9 @@ func (c *Consumer) Poll(ctx context.Context) ([]Record, error) {
 		}
 		for _, ch := range grew {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		for _, t := range topics {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.ctx.Done())})
 		}
 		if i, _, _ := reflect.Select(cases); i == 2 {
 			return nil, ctx.Err()
@@ -243,7 +258,7 @@ func (c *Consumer) revokeAndAssign(ctx context.Context) error {
 	for _, tp := range c.want {
 		if _, taken := g.owner[tp]; !taken {
 			g.owner[tp] = c
-			c.owned[tp] = &claim{p: g.partOf[tp], pos: g.startOffset(tp)}
+			c.owned[tp] = &claim{p: g.partOf[tp], pos: g.startOffsetLocked(tp)}
 			assigned = append(assigned, tp)
 		}
 	}
@@ -257,8 +272,10 @@ func (c *Consumer) revokeAndAssign(ctx context.Context) error {
 }
 
 // fetch reads up to MaxPollRecords records from the member's unpaused
-// partitions, fairly, and advances its positions.
-func (c *Consumer) fetch() ([]Record, error) {
+// partitions, fairly, and advances its positions. reset reports that a
+// position retention had overtaken was moved (per StartAt): there may be
+// records to read at once.
+func (c *Consumer) fetch() (recs []Record, reset bool, err error) {
 	g := c.g
 	type part struct {
 		tp   TopicPartition
@@ -276,7 +293,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 	}
 	g.mu.Unlock()
 	if len(parts) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	slices.SortFunc(parts, func(a, b part) int { return compareTopicPartitions(a.tp, b.tp) })
 	start := c.rr % len(parts)
@@ -311,7 +328,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 			case errors.Is(err, ErrOffsetOutOfRange) && len(x.recs) == 0:
 				resets = append(resets, (start+i)%len(parts)) // retention overtook the position
 			case err != nil:
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
@@ -319,7 +336,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err := c.usableLocked(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for _, i := range resets {
 		x := &parts[i]
@@ -331,6 +348,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 			g.l.opts.Logger.Warn("eventlog: consumer position deleted by retention; restarting per StartAt",
 				"group", g.name, "topic", x.tp.Topic, "partition", x.tp.Partition, "position", x.from, "new_position", pos)
 			x.cl.pos = pos
+			reset = true
 		}
 	}
 	out := make([]Record, 0, total)
@@ -350,7 +368,7 @@ func (c *Consumer) fetch() ([]Record, error) {
 			c.uncommitted[x.tp] = x.pos
 		}
 	}
-	return out, nil
+	return out, reset, nil
 }
 
 // fetch appends to dst up to max records of p from offset from, stopping
@@ -488,7 +506,8 @@ func (c *Consumer) ownedLocked(op string, tp TopicPartition) (*claim, error) {
 // AutoCommit, the next auto-commit of the partition is what Polls return
 // after the Seek. The partition must be owned by this member
 // (ErrRebalanced); a Seek does not survive the partition moving to
-// another member, which starts at the committed offset.
+// another member, which starts at the committed offset. After Close or
+// eviction the error wraps ErrClosed or ErrEvicted.
 func (c *Consumer) Seek(topic string, partition int, offset int64) error {
 	g := c.g
 	g.mu.Lock()

@@ -473,3 +473,100 @@ func TestHelperGroupCommitter(t *testing.T) {
 		fmt.Fprintf(os.Stdout, "committed %d\n", recs[len(recs)-1].Offset+1)
 	}
 }
+
+// A member whose position retention deleted restarts at FirstOffset; the
+// records there are readable at once, so Poll must return them rather
+// than wait for an append that may never come.
+func TestPollAfterRetentionOvertookPositionReturnsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, err := eventlog.Open("", &eventlog.Options{InMemory: true, SegmentSize: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		createTopic(t, l, "t", eventlog.TopicConfig{Retention: time.Hour})
+		produceTo(t, l, "t", 100, 0)
+		g := group(t, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}, MaxPollRecords: 10, MaxPollInterval: 24 * time.Hour})
+		c := join(t, g)
+		if got := offsets(settle(t, c)); !slices.Equal(got, seq(0, 10)) {
+			t.Fatalf("first Poll = %v; want 0..9", got)
+		}
+		// Drop what the member read ahead of its position, so the next
+		// Poll must go to storage.
+		if err := c.Seek("t", 0, 10); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(61 * time.Minute) // retention drops all but the newest segment
+		synctest.Wait()
+		first := partition(t, l, "t", 0).FirstOffset()
+		if first <= 10 {
+			t.Fatalf("FirstOffset after retention = %d; want past the member's position 10", first)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		recs, err := c.Poll(ctx)
+		if err != nil || len(recs) == 0 || recs[0].Offset != first {
+			t.Fatalf("Poll after retention = %v, %v; want records from %d at once", offsets(recs), err, first)
+		}
+	})
+}
+
+// Run's member rejoins after eviction; if that Join fails (here: the Log
+// closed meanwhile) Run must return the error, not crash.
+func TestRunReturnsWhenRejoinFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, err := eventlog.Open("", &eventlog.Options{InMemory: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		createTopic(t, l, "t", eventlog.TopicConfig{})
+		produceTo(t, l, "t", 1, 0)
+		g := group(t, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}, MaxPollInterval: time.Minute})
+		release := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- g.Run(t.Context(), 1, func(context.Context, eventlog.Record) error {
+				<-release
+				return nil
+			})
+		}()
+		time.Sleep(2 * time.Minute) // the member, stuck in its handler, is evicted
+		synctest.Wait()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		close(release) // Poll now reports the eviction, and Join fails
+		if err := <-done; !errors.Is(err, eventlog.ErrClosed) {
+			t.Errorf("Run after its rejoin failed = %v; want ErrClosed", err)
+		}
+	})
+}
+
+// Poll documents ErrUnknownTopic when a topic of the group is deleted; a
+// Poll waiting for records must be woken by the deletion.
+func TestPollEndsWhenItsTopicIsDeleted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := openMem(t)
+		createTopic(t, l, "t", eventlog.TopicConfig{})
+		c := join(t, group(t, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}}))
+		settle(t, c)
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			_, err := c.Poll(ctx)
+			done <- err
+		}()
+		synctest.Wait() // Poll is waiting
+		if err := l.DeleteTopic("t"); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, eventlog.ErrUnknownTopic) {
+			t.Errorf("Poll after its topic was deleted = %v; want ErrUnknownTopic", err)
+		}
+		if _, err := c.Poll(t.Context()); !errors.Is(err, eventlog.ErrUnknownTopic) {
+			t.Errorf("next Poll = %v; want ErrUnknownTopic", err)
+		}
+	})
+}

@@ -24,8 +24,12 @@ const (
 	// own default is "latest"; for an embedded log that is usually the
 	// surprise, so eventlog's is the safe one.)
 	Earliest StartAt = iota
-	// Latest starts at the partition's NextOffset as of the moment the
-	// member takes the partition: only records appended after that are read.
+	// Latest starts at the partition's NextOffset as of the moment a
+	// member of the group first takes the partition: only records appended
+	// after that are read. The group remembers that start (in memory, for
+	// the life of the Log), so a member that takes the partition over
+	// before anything was committed starts there too rather than skipping
+	// to the new end.
 	Latest
 )
 
@@ -178,7 +182,12 @@ type ConsumerGroup struct {
 	target  map[TopicPartition]*Consumer // where the assignor wants each partition
 	owner   map[TopicPartition]*Consumer // who owns it now; absent: nobody
 	changed chan struct{}                // closed and replaced at every change members wait for
-	armed   time.Time                    // the deadline the monitor sleeps until; zero: none
+	// latestStart is, under StartAt Latest, where the group began reading
+	// each partition it has committed nothing for: the end as of the first
+	// take. Later owners start there too, so records appended after the
+	// group began are not skipped by a rebalance before the first commit.
+	latestStart map[TopicPartition]int64
+	armed       time.Time // the deadline the monitor sleeps until; zero: none
 }
 
 // ConsumerGroup returns the consumer group called name, creating it on
@@ -235,11 +244,12 @@ func (l *Log) ConsumerGroup(name string, opts *GroupOptions) (*ConsumerGroup, er
 	}
 	g := &ConsumerGroup{
 		l: l, name: name, opts: o, parts: parts, partOf: partOf, offsets: offsets,
-		wake:    make(chan struct{}, 1),
-		members: make(map[string]*Consumer),
-		target:  make(map[TopicPartition]*Consumer),
-		owner:   make(map[TopicPartition]*Consumer),
-		changed: make(chan struct{}),
+		wake:        make(chan struct{}, 1),
+		members:     make(map[string]*Consumer),
+		target:      make(map[TopicPartition]*Consumer),
+		owner:       make(map[TopicPartition]*Consumer),
+		latestStart: make(map[TopicPartition]int64),
+		changed:     make(chan struct{}),
 	}
 	g.ctx, g.cancel = context.WithCancel(l.ctx)
 
@@ -372,8 +382,9 @@ type PartitionLag struct {
 	End int64
 	// Lag is End minus Committed: the records the group has yet to
 	// process. Without a committed offset it is what the group would read
-	// under GroupOptions.StartAt: End minus FirstOffset for Earliest, 0
-	// for Latest.
+	// under GroupOptions.StartAt: End minus FirstOffset for Earliest; for
+	// Latest, End minus where the group began reading the partition, or 0
+	// if no member has taken it yet.
 	Lag int64
 }
 
@@ -384,6 +395,8 @@ func (g *ConsumerGroup) Lag() ([]PartitionLag, error) {
 	if g.l.isClosed() {
 		return nil, ErrClosed
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	out := make([]PartitionLag, 0, len(g.parts))
 	for _, tp := range g.parts {
 		p := g.partOf[tp]
@@ -393,6 +406,8 @@ func (g *ConsumerGroup) Lag() ([]PartitionLag, error) {
 			pl.Lag = max(pl.End-off, 0)
 		} else if g.opts.StartAt == Earliest {
 			pl.Lag = pl.End - p.FirstOffset()
+		} else if off, ok := g.latestStart[tp]; ok {
+			pl.Lag = max(pl.End-off, 0)
 		}
 		out = append(out, pl)
 	}
@@ -401,7 +416,8 @@ func (g *ConsumerGroup) Lag() ([]PartitionLag, error) {
 
 // Committed returns the group's committed offset for a partition: the
 // next offset the group will read there. ok is false if the group has
-// committed nothing for it.
+// committed nothing for it. It reads only memory, is safe for concurrent
+// use, and after Log.Close returns the last offsets known.
 func (g *ConsumerGroup) Committed(topic string, partition int) (offset int64, ok bool) {
 	return g.offsets.get(g.name, TopicPartition{Topic: topic, Partition: partition})
 }
@@ -418,6 +434,11 @@ func (g *ConsumerGroup) Committed(topic string, partition int) (offset int64, ok
 // commits the records handled before it, stops every member and returns
 // that error; the failed record and those after it will be delivered
 // again. The ctx given to handler ends when Run is stopping.
+//
+// Run may be called concurrently (its members simply join the group). A
+// members below 1 is an error wrapping ErrInvalidConfig; if the Log
+// closes, or the group is deleted, Run returns an error wrapping ErrClosed
+// or ErrUnknownGroup.
 func (g *ConsumerGroup) Run(ctx context.Context, members int, handler func(context.Context, Record) error) error {
 	if members < 1 {
 		return fmt.Errorf("run group %q with %d members: %w", g.name, members, ErrInvalidConfig)
@@ -451,9 +472,13 @@ func (g *ConsumerGroup) runMember(ctx context.Context, handler func(context.Cont
 			return nil
 		case errors.Is(err, ErrEvicted):
 			c.Close()
-			if c, err = g.Join(ctx); err != nil {
+			// Not "c, err = g.Join(ctx)": on error that would leave c nil
+			// for the deferred Close.
+			nc, err := g.Join(ctx)
+			if err != nil {
 				return err
 			}
+			c = nc
 			continue
 		case err != nil:
 			return err
@@ -634,9 +659,9 @@ func (g *ConsumerGroup) leaveLocked(m *Consumer) {
 	g.rebalanceLocked()
 }
 
-// startOffset is where a member that takes tp starts: the committed offset
-// if there is one within the partition's bounds, else per StartAt.
-func (g *ConsumerGroup) startOffset(tp TopicPartition) int64 {
+// startOffsetLocked is where a member that takes tp starts: the committed
+// offset if there is one within the partition's bounds, else per StartAt.
+func (g *ConsumerGroup) startOffsetLocked(tp TopicPartition) int64 {
 	p := g.partOf[tp]
 	first, next := p.FirstOffset(), p.NextOffset()
 	if off, ok := g.offsets.get(g.name, tp); ok {
@@ -647,6 +672,13 @@ func (g *ConsumerGroup) startOffset(tp TopicPartition) int64 {
 			"group", g.name, "topic", tp.Topic, "partition", tp.Partition, "committed", off, "first", first, "next", next, "start_at", g.opts.StartAt)
 	}
 	if g.opts.StartAt == Latest {
+		// Without this, a partition that moves before its first commit
+		// would start again at the end, skipping what was appended since the
+		// group began: records no member ever saw.
+		if off, ok := g.latestStart[tp]; ok && off >= first && off <= next {
+			return off
+		}
+		g.latestStart[tp] = next
 		return next
 	}
 	return first

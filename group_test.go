@@ -781,3 +781,29 @@ func TestRun(t *testing.T) {
 		t.Errorf("committed t/2 after the failure = %d; want 50 (the failed record is redelivered)", off)
 	}
 }
+
+// Under Latest, a partition the group has committed nothing for starts at
+// the end when the group first takes it. Records appended after that belong
+// to the group: a rebalance before anything was committed must not skip
+// them by starting the new owner at the then-current end.
+func TestLatestGroupSkipsNothingOnRebalance(t *testing.T) {
+	l := openMem(t)
+	createTopic(t, l, "t", eventlog.TopicConfig{Partitions: 2})
+	produceTo(t, l, "t", 3, 0, 1) // before the group: not for a Latest group
+	g := group(t, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}, StartAt: eventlog.Latest})
+	a := join(t, g)
+	if recs := settle(t, a); len(recs) != 0 {
+		t.Fatalf("Latest member read %v", keys(recs))
+	}
+	produceTo(t, l, "t", 2, 0, 1) // offsets 3 and 4: the group's to read
+	b := join(t, g)
+	settle(t, a) // a gives up one partition, having committed nothing
+	got := byPartition(settle(t, b))
+	bp := b.Assignment()
+	if len(bp) != 1 {
+		t.Fatalf("b's Assignment() = %v; want one partition", bp)
+	}
+	if !slices.Equal(got[bp[0].Partition], seq(3, 5)) {
+		t.Errorf("b got %v of %v; want offsets 3..4, appended after the group started", got, bp[0])
+	}
+}
