@@ -127,7 +127,8 @@ type WAL struct {
 	lastIndex uint64     // wal index of the newest entry; segs[0].index-1 if none
 	tailBytes int64      // size of the tail file, mirroring tidwall's tail buffer
 	tailFile  *os.File   // our handle on the tail file, for Sync
-	retired   []*os.File // earlier tail handles, closed by the next Sync
+	syncing   *os.File   // the handle a Sync is fsyncing outside mu, or nil
+	retired   []*os.File // earlier tail handles a Sync was using, closed by the next Sync
 	created   uint64     // segment files created or renamed since open
 	dirSynced uint64     // value of created at the last directory fsync
 	synced    uint64     // lastIndex at the last tail fsync
@@ -282,8 +283,9 @@ func (w *WAL) cycleLocked(i uint64, off int64) {
 
 // reopenTailLocked points tailFile at the current tail file, which tidwall
 // has just created or replaced, and checks that the file is where and as
-// large as the segment table says. The old handle is retired: a Sync in
-// progress may still be using it.
+// large as the segment table says. The old handle is closed at once,
+// unless a Sync in progress is fsyncing it: then it is retired, for the
+// next Sync (or Close) to close.
 func (w *WAL) reopenTailLocked() error {
 	tail := w.segs[len(w.segs)-1]
 	f, err := os.OpenFile(w.segPath(tail.index), os.O_WRONLY, 0)
@@ -298,8 +300,17 @@ func (w *WAL) reopenTailLocked() error {
 		f.Close()
 		return err
 	}
-	if w.tailFile != nil {
-		w.retired = append(w.retired, w.tailFile)
+	// Closing the old handle loses nothing: tidwall fsynced a sealed tail
+	// when it cycled, and DropBefore's rewrite of the tail went to a
+	// .START file tidwall fsynced. It must not wait for a Sync: under
+	// SyncNever none ever comes, and one handle kept per segment file
+	// would run the process out of file descriptors.
+	switch old := w.tailFile; {
+	case old == nil:
+	case old == w.syncing:
+		w.retired = append(w.retired, old)
+	default:
+		_ = old.Close() // it is only ever fsynced, and that is done
 	}
 	w.tailFile = f
 	return nil

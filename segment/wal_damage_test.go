@@ -595,3 +595,27 @@ func TestWALInterruptedDrop(t *testing.T) {
 		t.Fatalf("the last segment after a refused open: %v; want it kept", err)
 	}
 }
+
+// TestWALDropBeforeEmptiedSegment empties a sealed segment file under an
+// open WAL, then drops the segments before it. tidwall's TruncateFront
+// indexes the segment's (now empty) entry table before its own recover, so
+// the drop must turn that panic into a *CorruptError naming the file, not
+// crash the process with the WAL's lock held.
+func TestWALDropBeforeEmptiedSegment(t *testing.T) {
+	dir := t.TempDir()
+	w := openTestWAL(t, dir, WALOptions{SegmentSize: 1 << 10}, walHooks{})
+	appendAll(t, w, records(0, 300, monotonic))
+	infos, err := w.Segments()
+	if err != nil || len(infos) < 4 {
+		t.Fatalf("Segments() = %d segments, %v; want several", len(infos), err)
+	}
+	files := segmentFiles(t, dir)
+	if err := os.Truncate(files[1], 0); err != nil {
+		t.Fatal(err)
+	}
+	err = w.DropBefore(infos[1].FirstOffset)
+	wantCorrupt(t, err, dir, files[1])
+	if err := w.Append(records(300, 301, monotonic)); err == nil {
+		t.Error("Append after a failed drop succeeded; want the WAL fenced")
+	}
+}

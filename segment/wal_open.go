@@ -58,6 +58,16 @@ func openWAL(dir string, opts WALOptions, hooks walHooks) (*WAL, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(files) == 0 {
+		// A new log. Its directory may be left over from an OpenWAL that
+		// crashed before fsyncing the parent (or made by the caller without
+		// one): fsync the parent now, before any record can be
+		// acknowledged, or the directory can vanish with them on power
+		// loss.
+		if err := w.syncDirAt(filepath.Dir(filepath.Clean(dir))); err != nil {
+			return nil, fmt.Errorf("segment: sync the parent of %s: %w", dir, err)
+		}
+	}
 	if err := w.loadTable(files); err != nil {
 		return nil, err
 	}
@@ -95,16 +105,13 @@ func (w *WAL) walOptions() *wal.Options {
 	}
 }
 
-// mkdir creates the directory if it is missing and then fsyncs its parent,
-// so the new directory survives a crash.
+// mkdir creates the directory if it is missing. Its parent is fsynced by
+// openWAL when the log is new, whoever created the directory.
 func (w *WAL) mkdir() error {
-	if _, err := os.Stat(w.dir); err == nil {
-		return nil
-	}
 	if err := os.MkdirAll(w.dir, 0o750); err != nil {
 		return fmt.Errorf("segment: %w", err)
 	}
-	return syncDir(filepath.Dir(filepath.Clean(w.dir)))
+	return nil
 }
 
 // loadTable builds the segment table and the bounds from files, repairing a

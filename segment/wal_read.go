@@ -46,7 +46,8 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 	for {
 		recs, shared, ref, err := w.entryRecords(loc, off, budget, len(out) == 0, false)
 		switch {
-		case errors.Is(err, errNoEntry) && len(out) > 0: // the end, or dropped meanwhile
+		case errors.Is(err, errNoEntry) && len(out) > 0, // the end, or dropped meanwhile
+			errors.Is(err, errNoRoom): // only returned once out holds records
 			return out, nil
 		case errors.Is(err, errNoEntry):
 			first, next := w.Bounds()

@@ -84,7 +84,7 @@ func (w *WAL) DropBefore(off int64) error {
 		w.mu.Unlock()
 		return err
 	}
-	if err := w.log.TruncateFront(w.segs[k].index); err != nil {
+	if err := w.truncateFrontLocked(w.segs[k].index); err != nil {
 		err = w.failLocked(fmt.Errorf("drop before offset %d: %w", off, err))
 		w.mu.Unlock()
 		return err
@@ -117,4 +117,20 @@ func (w *WAL) DropBefore(off int64) error {
 	}
 	w.dirSynced = max(w.dirSynced, created)
 	return nil
+}
+
+// truncateFrontLocked is tidwall's TruncateFront, safe against file
+// content: tidwall indexes the entry table of the segment it cuts at
+// before its own recover is in place, so a segment file emptied under the
+// WAL (possible while a Budget has it released) panics there, before any
+// file is changed. The panic becomes a *CorruptError naming the file;
+// tidwall's lock was released by its defer.
+func (w *WAL) truncateFrontLocked(i uint64) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r, _ := w.entryRefLocked(i)
+			err = r.corrupt(-1, fmt.Errorf("tidwall/wal failed to cut before it (%v): the segment file holds no entries: %w", v, ErrCorrupt))
+		}
+	}()
+	return w.log.TruncateFront(i)
 }

@@ -111,7 +111,9 @@ func entryFits(data []byte, off int64, budget int, first bool) bool {
 		return true
 	case f.first != off:
 		return false
-	case first && f.count == 1:
+	case f.count == 1:
+		// Taken whole or not at all: sharing it would only pin it (a
+		// single record can be far larger than maxEntryBytes).
 		return true
 	case first && budget >= maxEntryBytes:
 		return true // Append puts at most maxEntryBytes of records in an entry (or one record)
@@ -121,6 +123,25 @@ func entryFits(data []byte, off int64, budget int, first bool) bool {
 	most := uint64(len(data)-BatchOverhead) + f.count*(maxVarintLen-1)
 	return budget >= 0 && most <= uint64(budget)
 }
+
+// takesNone reports whether a read that has already returned records, at
+// off with budget bytes of EncodedSize left, would take nothing of the
+// entry data: one record that does not fit. Like entryFits it reads the
+// header unchecked and only guides the read: if it is wrong, the reader's
+// next ReadFrom starts at off and reads and checks the entry.
+func takesNone(data []byte, off int64, budget int) bool {
+	if len(data) < BatchOverhead {
+		return false
+	}
+	f := readHeader(data)
+	// A single record's age is 0, one byte; EncodedSize counts maxVarintLen.
+	return f.problem == headerOK && f.first == off && f.count == 1 &&
+		len(data)-BatchOverhead-1+maxVarintLen > budget
+}
+
+// errNoRoom is entryRecords' report that a read that has returned records
+// already would take none of the entry (takesNone).
+var errNoRoom = errors.New("segment: next entry does not fit")
 
 // errNoEntry is entryRecords' report that the wal index is not in the log:
 // past the newest entry, or dropped meanwhile.
@@ -164,6 +185,12 @@ func (w *WAL) entryRecords(loc entryLoc, off int64, budget int, first, private b
 	if err != nil {
 		w.mu.Unlock()
 		return nil, false, ref, err
+	}
+	if !first && takesNone(data, off, budget) {
+		// Do not copy and decode a large record only to drop it: the
+		// reader's next ReadFrom starts with it.
+		w.mu.Unlock()
+		return nil, false, ref, errNoRoom
 	}
 	var e *sharedEntry
 	if !private && !entryFits(data, off, budget, first) {

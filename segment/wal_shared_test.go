@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"testing"
@@ -80,4 +81,37 @@ func scribble(b []byte) {
 	for i := range b {
 		b[i] ^= 0xff
 	}
+}
+
+// TestWALSharedEntryNotPinnedByLargeRecord has a reader with a small budget
+// reach an entry holding one large record after taking some small ones. It
+// takes none of it (it does not fit), so the WAL has no reason to keep that
+// entry decoded: a shared entry pins its memory until four other entries
+// displace it, and records of many MiB would break the bound of about
+// 2 MiB per shared entry that WALOptions documents.
+func TestWALSharedEntryNotPinnedByLargeRecord(t *testing.T) {
+	w := openTestWAL(t, t.TempDir(), WALOptions{SegmentSize: 64 << 20}, walHooks{})
+	var small []Record
+	for off := range int64(10) {
+		small = append(small, Record{Offset: off, Time: monotonic(off), Value: []byte("v")})
+	}
+	big := Record{Offset: 10, Time: monotonic(10), Value: bytes.Repeat([]byte{7}, 8<<20)}
+	appendAll(t, w, small, len(small))
+	appendAll(t, w, []Record{big})
+	recs, err := w.ReadFrom(0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, recs, small)
+	w.mu.Lock()
+	held := w.sharedBytesLocked()
+	w.mu.Unlock()
+	if held > 1<<20 {
+		t.Errorf("shared entries hold %d bytes after a read that took none of the large record; want it not kept", held)
+	}
+	recs, err = w.ReadFrom(10, 1000) // a record too large for the budget is still returned alone
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRecords(t, recs, []Record{big})
 }

@@ -24,6 +24,7 @@ func (w *WAL) Sync() error {
 	}
 	f, retired, created, last := w.tailFile, w.retired, w.created, w.lastIndex
 	w.retired = nil
+	w.syncing = f // reopenTailLocked must not close it under the fsync
 	needDir := created != w.dirSynced
 	needFile := last != w.synced || needDir || len(retired) > 0
 	w.mu.Unlock()
@@ -42,6 +43,7 @@ func (w *WAL) Sync() error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.syncing = nil
 	if err != nil {
 		return w.failLocked(fmt.Errorf("sync: %w", err))
 	}
@@ -59,11 +61,14 @@ func (w *WAL) syncFile(f *os.File) error {
 }
 
 // syncDir fsyncs the WAL's directory, or runs the test hook.
-func (w *WAL) syncDir() error {
+func (w *WAL) syncDir() error { return w.syncDirAt(w.dir) }
+
+// syncDirAt fsyncs dir, or runs the test hook.
+func (w *WAL) syncDirAt(dir string) error {
 	if w.hooks.syncDir != nil {
-		return w.hooks.syncDir(w.dir)
+		return w.hooks.syncDir(dir)
 	}
-	return syncDir(w.dir)
+	return syncDir(dir)
 }
 
 // syncDir fsyncs a directory, making the creation, renaming and removal of

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -485,5 +486,33 @@ func BenchmarkOpenWAL(b *testing.B) {
 				w.Close()
 			}
 		})
+	}
+}
+
+// TestWALNewLogSyncsParentOfExistingDir opens a new log in a directory that
+// already exists but holds no segment file, as an OpenWAL that crashed
+// between creating the directory and fsyncing its parent leaves it: the
+// parent must be fsynced before any record can be acknowledged, or the
+// whole directory can vanish on power loss with the records in it.
+func TestWALNewLogSyncsParentOfExistingDir(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "p")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var synced []string
+	hooks := walHooks{syncDir: func(d string) error {
+		mu.Lock()
+		synced = append(synced, filepath.Clean(d))
+		mu.Unlock()
+		return syncDir(d)
+	}}
+	w := openTestWAL(t, dir, WALOptions{}, hooks)
+	appendAll(t, w, records(0, 3, monotonic))
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(synced, parent) {
+		t.Errorf("directories fsynced: %q; want the parent %s of the new log's directory", synced, parent)
 	}
 }
