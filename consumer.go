@@ -450,10 +450,12 @@ func (c *Consumer) Commit(ctx context.Context, recs ...Record) error {
 }
 
 // CommitOffsets commits the given offsets: for each partition, the next
-// offset the group should read there. Each must lie in [FirstOffset,
-// NextOffset] of its partition (ErrOffsetOutOfRange); moving an offset
-// backwards is allowed. Ownership, durability and errors are as for
-// Commit.
+// offset the group should read there. Each must lie in [0, NextOffset] of
+// its partition (ErrOffsetOutOfRange); moving an offset backwards is
+// allowed. An offset below FirstOffset is accepted, so a consumer whose
+// records retention removed while it worked on them can still commit them;
+// the partition's next owner then starts at FirstOffset. Ownership,
+// durability and errors are as for Commit.
 func (c *Consumer) CommitOffsets(ctx context.Context, offsets map[TopicPartition]int64) error {
 	g := c.g
 	g.mu.Lock()
@@ -473,7 +475,7 @@ func (c *Consumer) CommitOffsets(ctx context.Context, offsets map[TopicPartition
 			return fmt.Errorf("commit %s/%d: member %s does not own it: %w", tp.Topic, tp.Partition, c.id, ErrRebalanced)
 		}
 		off := offsets[tp]
-		if first, next := cl.p.FirstOffset(), cl.p.NextOffset(); off < first || off > next {
+		if first, next := cl.p.FirstOffset(), cl.p.NextOffset(); off < 0 || off > next {
 			return fmt.Errorf("commit %s/%d offset %d (have %d..%d): %w", tp.Topic, tp.Partition, off, first, next, ErrOffsetOutOfRange)
 		}
 	}

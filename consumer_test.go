@@ -570,3 +570,39 @@ func TestPollEndsWhenItsTopicIsDeleted(t *testing.T) {
 		}
 	})
 }
+
+// A member that polled records which retention then removed can still
+// commit them, and the next owner starts at what is left.
+func TestCommitAfterRetentionRemovedTheRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, err := eventlog.Open("", &eventlog.Options{InMemory: true, SegmentSize: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		createTopic(t, l, "t", eventlog.TopicConfig{RetentionBytes: 2048})
+		produceN(t, l, "t", 10)
+		g := group(t, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}, MaxPollRecords: 10})
+		c := join(t, g)
+		recs, err := c.Poll(t.Context())
+		if err != nil || len(recs) != 10 {
+			t.Fatalf("Poll = %d records, %v", len(recs), err)
+		}
+		produceN(t, l, "t", 200) // pushes the first records past RetentionBytes
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		first := partition(t, l, "t", 0).FirstOffset()
+		if first <= 10 {
+			t.Fatalf("FirstOffset = %d; retention should have removed the polled records", first)
+		}
+		if err := c.Commit(t.Context(), recs...); err != nil {
+			t.Fatalf("Commit of records retention removed = %v, want nil", err)
+		}
+		c.Close()
+		c = join(t, g)
+		next, err := c.Poll(t.Context())
+		if err != nil || len(next) == 0 || next[0].Offset != first {
+			t.Fatalf("next owner's first Poll starts at %v (err %v), want FirstOffset %d", offsets(next), err, first)
+		}
+	})
+}
