@@ -254,6 +254,12 @@ func (c *Consumer) revokeAndAssign(ctx context.Context) error {
 	}
 
 	g.mu.Lock()
+	if err := c.usableLocked(); err != nil {
+		// Close (or eviction) began: take nothing, or Close's OnRevoked,
+		// which listed the partitions owned when it began, would miss these.
+		g.mu.Unlock()
+		return err
+	}
 	var assigned []TopicPartition
 	for _, tp := range c.want {
 		if _, taken := g.owner[tp]; !taken {
