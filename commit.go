@@ -106,6 +106,7 @@ func (p *Partition) commit(reqs []*appendReq) error {
 	next := p.durable.Load()
 	now := time.Unix(0, time.Now().UnixNano()) // no monotonic reading: Read returns exactly this
 	batch := p.batch[:0]
+	var size int64
 	for _, req := range reqs {
 		for i := range req.recs {
 			r := &req.recs[i]
@@ -114,6 +115,7 @@ func (p *Partition) commit(reqs []*appendReq) error {
 				r.Time = now
 			}
 			next++
+			size += payloadSize(r)
 			batch = append(batch, toSegment(r))
 		}
 	}
@@ -123,7 +125,7 @@ func (p *Partition) commit(reqs []*appendReq) error {
 	if err == nil {
 		switch p.log.opts.Sync {
 		case SyncAlways:
-			err = p.store.Sync()
+			err = p.sync()
 		case SyncInterval:
 			p.dirty = true
 		}
@@ -131,6 +133,7 @@ func (p *Partition) commit(reqs []*appendReq) error {
 	if err != nil {
 		return p.fence(err)
 	}
+	p.stats.noteAppend(int64(len(batch)), size)
 	p.durable.Store(next) // readers may now see these offsets
 	p.grew.broadcast()
 	p.t.grew.broadcast() // consumers waiting on any partition of the topic
@@ -143,9 +146,22 @@ func (p *Partition) syncDirty() {
 		return
 	}
 	p.dirty = false
-	if err := p.store.Sync(); err != nil {
+	if err := p.sync(); err != nil {
 		p.fence(err)
 	}
+}
+
+// sync fsyncs p's store and counts the fsync and its duration in p.stats
+// (not for an InMemory log, which has nothing to fsync). Only the commit
+// loop calls it.
+func (p *Partition) sync() error {
+	if p.log.opts.InMemory {
+		return p.store.Sync()
+	}
+	start := time.Now()
+	err := p.store.Sync()
+	p.stats.noteFsync(time.Since(start))
+	return err
 }
 
 // fence records the first write or sync failure; every later append gets

@@ -403,6 +403,7 @@ func (p *Partition) fetch(from, end int64, max int, dst []segment.Record, ahead 
 			for k < len(batch) && batch[k].Offset < end {
 				k++ // the rest is not yet durable: read again once it is
 			}
+			p.stats.noteReadCount(k)
 			*ahead = batch[:k:k]
 		}
 		n := 0

@@ -30,6 +30,7 @@ type Partition struct {
 	reqs    chan *appendReq // unbuffered: a send succeeds only while commitLoop receives
 	grew    notifier        // broadcast after every durable append
 	durable atomic.Int64    // high watermark: readers see offsets below it
+	stats   partitionCounters
 
 	// Owned by commitLoop.
 	failed error            // sticky: set by the first failed write or sync
@@ -107,6 +108,7 @@ func (p *Partition) readRange(ctx context.Context, from, end int64, yield func(R
 				Err: fmt.Errorf("storage returned no record for offset %d", off)})
 			return false
 		}
+		p.stats.noteRead(batch, end)
 		for i := range batch {
 			if batch[i].Offset >= end {
 				return true

@@ -197,6 +197,21 @@ func (m *Mem) Segments() ([]Info, error) {
 	return infos, nil
 }
 
+// DiskUsage returns how many segments hold records and their total size
+// in bytes (what they would take on disk): the length of what Segments
+// returns and the sum of its Bytes. After Close it returns ErrClosed.
+func (m *Mem) DiskUsage() (segments int, bytes int64, err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return 0, 0, ErrClosed
+	}
+	for _, s := range m.segs {
+		bytes += s.bytes
+	}
+	return len(m.segs), bytes, nil
+}
+
 // DropBefore removes every segment whose records all lie below off. off
 // must be the FirstOffset of a segment (see Segments), and not past the one
 // holding the newest record, so the store never becomes empty and its
