@@ -24,18 +24,27 @@ type appendReq struct {
 // append still returns ctx.Err(), but the records may yet become durable:
 // the caller cannot un-send them.
 func (p *Partition) append(ctx context.Context, req *appendReq) error {
-	select {
-	case p.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.done():
-		return p.doneErr()
+	if err := p.handOff(ctx, req); err != nil {
+		return err
 	}
 	select {
 	case err := <-req.done: // always answered: the loop owns req now
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// handOff gives req to the commit loop. Once it returns nil the loop owns
+// req and will answer on req.done; on an error nothing was handed over.
+func (p *Partition) handOff(ctx context.Context, req *appendReq) error {
+	select {
+	case p.reqs <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done():
+		return p.doneErr()
 	}
 }
 

@@ -315,14 +315,9 @@ func (s *offsetStore) write(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	p := s.part
 	req := &appendReq{recs: recs, done: make(chan error, 1)}
-	select {
-	case p.reqs <- req:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.done():
-		return p.doneErr()
+	if err := s.part.handOff(ctx, req); err != nil {
+		return err
 	}
 	if err := <-req.done; err != nil { // always answered: the loop owns req now
 		return fmt.Errorf("write committed offsets: %w", err)
