@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -131,4 +132,56 @@ func TestFailedIntervalSyncFences(t *testing.T) {
 			t.Fatalf("Produce after a failed interval fsync = %v, want ErrFenced wrapping %v", err, errSync)
 		}
 	})
+}
+
+// A Produce whose ctx ends while its record is being written returns
+// ctx.Err(); the record is still written, and Flush and Close wait for it.
+func TestProduceCanceledDuringWrite(t *testing.T) {
+	inSync := make(chan struct{})
+	release := make(chan struct{})
+	var first atomic.Bool
+	l := openFaulty(t, SyncAlways, func(op string) error {
+		if op == "sync" && first.CompareAndSwap(false, true) {
+			close(inSync)
+			<-release
+		}
+		return nil
+	})
+	top, err := l.CreateTopic("t", TopicConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := l.NewProducer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := pr.Produce(ctx, Record{Topic: "t", Value: []byte("a")})
+		errc <- err
+	}()
+	<-inSync
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Produce = %v, want context.Canceled", err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- pr.Flush(context.Background()) }()
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned %v while the record was still being synced", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := pr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	part, _ := top.Partition(0)
+	if got := part.NextOffset(); got != 1 {
+		t.Fatalf("NextOffset = %d, want 1: the record is written", got)
+	}
 }

@@ -47,23 +47,34 @@ type Producer struct {
 	ctx    context.Context // canceled by Close: ends waits for buffer space
 	cancel context.CancelFunc
 
-	mu      sync.Mutex // guards queues and closed
+	mu      sync.Mutex // guards queues, free and closed
 	queues  map[*Partition]*produceQueue
+	free    [][]pending // emptied full-size queue chunks, for reuse
 	closed  bool
 	flushed notifier       // broadcast after each batch is answered
 	bg      errgroup.Group // drain goroutines; started only under mu while !closed
+
+	// directReqs recycles produceDirect's requests. It belongs to the
+	// Producer, not the package, so a channel made inside a
+	// testing/synctest bubble is never used outside it.
+	directReqs sync.Pool
 
 	closeOnce sync.Once
 }
 
 // produceQueue holds the records of one partition waiting to be written.
 // Its fields are guarded by Producer.mu.
+//
+// The records are kept in chunks rather than one slice: a queue that grows
+// to MaxBufferedBytes (a quarter of a million small records) then never
+// copies what it holds to grow, and emptied chunks are reused instead of
+// touching fresh memory.
 type produceQueue struct {
 	p         *Partition
-	pending   []pending
-	running   bool  // a drain goroutine owns this queue
-	enqueued  int64 // records ever queued
-	completed int64 // records ever answered
+	chunks    [][]pending // waiting records in order; only the last chunk has room
+	running   bool        // a drain goroutine owns this queue
+	enqueued  int64       // records ever queued
+	completed int64       // records ever answered
 }
 
 type pending struct {
@@ -72,8 +83,17 @@ type pending struct {
 	size int64 // buffer bytes held until cb has run
 }
 
-// maxDrainRecords bounds one batch a drain hands to its partition.
-const maxDrainRecords = 8192
+const (
+	// chunkRecords is the capacity of a full-size queue chunk. A queue's
+	// first chunk is smaller (firstChunkRecords), so a partition that gets
+	// a record now and then holds little.
+	chunkRecords      = 1024
+	firstChunkRecords = 32
+	// maxFreeChunks bounds the emptied chunks a Producer keeps for reuse.
+	maxFreeChunks = 16
+	// maxDrainRecords bounds one batch a drain hands to its partition.
+	maxDrainRecords = 8 * chunkRecords
+)
 
 // NewProducer returns a Producer of records to l's topics. A nil opts
 // means defaults.
@@ -93,13 +113,14 @@ func (l *Log) NewProducer(opts *ProducerOptions) (*Producer, error) {
 	}
 	ctx, cancel := context.WithCancel(l.ctx)
 	return &Producer{
-		log:    l,
-		part:   o.Partitioner,
-		sem:    semaphore.NewWeighted(o.MaxBufferedBytes),
-		maxBuf: o.MaxBufferedBytes,
-		ctx:    ctx,
-		cancel: cancel,
-		queues: make(map[*Partition]*produceQueue),
+		log:        l,
+		part:       o.Partitioner,
+		sem:        semaphore.NewWeighted(o.MaxBufferedBytes),
+		maxBuf:     o.MaxBufferedBytes,
+		ctx:        ctx,
+		cancel:     cancel,
+		queues:     make(map[*Partition]*produceQueue),
+		directReqs: sync.Pool{New: newDirectReq},
 	}, nil
 }
 
@@ -124,6 +145,9 @@ func (pr *Producer) Produce(ctx context.Context, r Record) (Record, error) {
 	}
 	if err := pr.acquire(ctx, size); err != nil {
 		return Record{}, err
+	}
+	if rec, err, ok := pr.produceDirect(ctx, p, r, size); ok {
+		return rec, err
 	}
 	type result struct {
 		rec Record
@@ -231,12 +255,8 @@ func (pr *Producer) enqueue(p *Partition, x pending) {
 		x.cb(x.rec, ErrClosed)
 		return
 	}
-	q := pr.queues[p]
-	if q == nil {
-		q = &produceQueue{p: p}
-		pr.queues[p] = q
-	}
-	q.pending = append(q.pending, x)
+	q := pr.queue(p)
+	pr.push(q, x)
 	q.enqueued++
 	if !q.running {
 		q.running = true
@@ -245,49 +265,138 @@ func (pr *Producer) enqueue(p *Partition, x pending) {
 	pr.mu.Unlock()
 }
 
-// drain writes q's records one batch at a time until q is empty. Records
-// that arrive while a batch is being written form the next batch.
+// queue returns p's queue, creating it. The caller holds pr.mu.
+func (pr *Producer) queue(p *Partition) *produceQueue {
+	q := pr.queues[p]
+	if q == nil {
+		q = &produceQueue{p: p}
+		pr.queues[p] = q
+	}
+	return q
+}
+
+// produceDirect hands r to p's commit loop from the calling goroutine when
+// no record given to ProduceAsync is queued for or being written to p,
+// which saves Produce the hand-off to a drain goroutine. Concurrent
+// Produce calls each hand over their own record, and the commit loop
+// gathers them into one write and one fsync. It reports false, having
+// done nothing, when records are queued: r must then follow them, and
+// Produce queues it.
+func (pr *Producer) produceDirect(ctx context.Context, p *Partition, r Record, size int64) (Record, error, bool) {
+	pr.mu.Lock()
+	if pr.closed {
+		pr.mu.Unlock()
+		return Record{}, nil, false
+	}
+	q := pr.queue(p)
+	if q.running || len(q.chunks) > 0 {
+		pr.mu.Unlock()
+		return Record{}, nil, false
+	}
+	q.enqueued++
+	pr.mu.Unlock()
+
+	req := pr.directReqs.Get().(*appendReq)
+	req.recs = append(req.recs[:0], r)
+	if err := p.handOff(ctx, req); err != nil {
+		pr.finishDirect(q, size, req)
+		return Record{}, err, true
+	}
+	select {
+	case err := <-req.done:
+		rec := req.recs[0]
+		pr.finishDirect(q, size, req)
+		return rec, err, true
+	case <-ctx.Done():
+		// The commit loop owns req now and will answer; the record may
+		// still be written. Finish the bookkeeping when it does.
+		pr.bg.Go(func() error {
+			<-req.done
+			pr.finishDirect(q, size, req)
+			return nil
+		})
+		return Record{}, ctx.Err(), true
+	}
+}
+
+// newDirectReq makes a request for produceDirect, with room for one record.
+func newDirectReq() any {
+	return &appendReq{recs: make([]Record, 0, 1), done: make(chan error, 1)}
+}
+
+// finishDirect ends a produceDirect: it recycles req and releases the
+// record's buffer space.
+func (pr *Producer) finishDirect(q *produceQueue, size int64, req *appendReq) {
+	clear(req.recs)
+	pr.directReqs.Put(req)
+	pr.sem.Release(size)
+	pr.mu.Lock()
+	q.completed++
+	pr.mu.Unlock()
+	pr.flushed.broadcast()
+}
+
+// push appends x to q. The caller holds pr.mu.
+func (pr *Producer) push(q *produceQueue, x pending) {
+	n := len(q.chunks)
+	if n == 0 || len(q.chunks[n-1]) == cap(q.chunks[n-1]) {
+		q.chunks = append(q.chunks, pr.newChunk(n == 0))
+		n++
+	}
+	q.chunks[n-1] = append(q.chunks[n-1], x)
+}
+
+// newChunk returns an empty chunk: a reused one if there is one, else a
+// new one, small if it is to be the first of its queue. The caller holds
+// pr.mu.
+func (pr *Producer) newChunk(first bool) []pending {
+	if n := len(pr.free); n > 0 {
+		c := pr.free[n-1]
+		pr.free[n-1] = nil
+		pr.free = pr.free[:n-1]
+		return c
+	}
+	if first {
+		return make([]pending, 0, firstChunkRecords)
+	}
+	return make([]pending, 0, chunkRecords)
+}
+
+// drain writes q's records until q is empty. It takes every chunk queued
+// at once and writes them in batches of up to maxDrainRecords; records
+// that arrive meanwhile are taken next time round.
 func (pr *Producer) drain(q *produceQueue) {
 	var (
-		batch   []pending
-		recs    []Record
-		release int64
-		req     = &appendReq{done: make(chan error, 1)}
+		taken [][]pending
+		recs  []Record
+		req   = &appendReq{done: make(chan error, 1)}
 	)
 	for {
 		pr.mu.Lock()
-		if len(q.pending) == 0 {
+		if len(q.chunks) == 0 {
 			q.running = false
 			pr.mu.Unlock()
 			return
 		}
-		if len(q.pending) <= maxDrainRecords {
-			batch, q.pending = q.pending, batch[:0]
-		} else {
-			batch = append(batch[:0], q.pending[:maxDrainRecords]...)
-			q.pending = append(q.pending[:0], q.pending[maxDrainRecords:]...)
-		}
+		taken, q.chunks = q.chunks, taken[:0]
 		pr.mu.Unlock()
 
-		recs, release = recs[:0], 0
-		for i := range batch {
-			recs = append(recs, batch[i].rec)
-			release += batch[i].size
+		answered := 0
+		for rest := taken; len(rest) > 0; {
+			n, k := 0, 0
+			for k < len(rest) && n+len(rest[k]) <= maxDrainRecords {
+				n += len(rest[k])
+				k++
+			}
+			if k == 0 { // cannot happen: a chunk holds at most maxDrainRecords
+				k, n = 1, len(rest[0])
+			}
+			recs = pr.writeBatch(q, req, rest[:k], recs[:0])
+			answered += n
+			rest = rest[k:]
 		}
-		req.recs = recs
-		err := q.p.append(context.Background(), req)
-		for i := range batch {
-			batch[i].cb(recs[i], err)
-		}
-		pr.sem.Release(release)
-		clear(batch) // drop callbacks and records so they can be collected
-		clear(recs)
-
-		pr.mu.Lock()
-		q.completed += int64(len(batch))
-		pr.mu.Unlock()
-		pr.flushed.broadcast()
-		if len(batch) > 1 {
+		clear(taken)
+		if answered > 1 {
 			// The callers just answered are likely to send again at once.
 			// Letting them run before taking the next batch puts them in it,
 			// instead of starting a write (and an fsync) for the first one
@@ -295,6 +404,42 @@ func (pr *Producer) drain(q *produceQueue) {
 			runtime.Gosched()
 		}
 	}
+}
+
+// writeBatch appends the records of chunks to q's partition as one
+// request, answers each, releases their buffer space and keeps the emptied
+// chunks for reuse. recs is scratch space, returned for reuse.
+func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pending, recs []Record) []Record {
+	var release int64
+	for _, c := range chunks {
+		for i := range c {
+			recs = append(recs, c[i].rec)
+			release += c[i].size
+		}
+	}
+	req.recs = recs
+	err := q.p.append(context.Background(), req)
+	i := 0
+	for _, c := range chunks {
+		for j := range c {
+			c[j].cb(recs[i], err)
+			i++
+		}
+	}
+	pr.sem.Release(release)
+	clear(recs)
+
+	pr.mu.Lock()
+	q.completed += int64(len(recs))
+	for _, c := range chunks {
+		clear(c) // drop callbacks and records so they can be collected
+		if cap(c) == chunkRecords && len(pr.free) < maxFreeChunks {
+			pr.free = append(pr.free, c[:0])
+		}
+	}
+	pr.mu.Unlock()
+	pr.flushed.broadcast()
+	return recs
 }
 
 // Flush waits until every record given to the Producer before the call
