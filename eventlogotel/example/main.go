@@ -2,8 +2,11 @@
 // and exports the Log's metrics for Prometheus to scrape, through
 // eventlogotel and the OpenTelemetry Prometheus exporter.
 //
-//	go run ./example                  # serves http://127.0.0.1:9464/metrics until Ctrl-C
-//	go run ./example -duration 2s     # runs 2s, prints the eventlog metrics once, exits
+// It is a module of its own, so the exporter's dependencies stay out of
+// eventlogotel's go.mod. From this directory:
+//
+//	go run .                  # serves http://127.0.0.1:9464/metrics until Ctrl-C
+//	go run . -duration 2s     # runs 2s, prints the eventlog metrics once, exits
 //
 // The Log lives in a new temporary directory, removed at exit.
 package main
