@@ -249,7 +249,10 @@ func TestStoreReadFromBounds(t *testing.T) {
 				t.Errorf("ReadFrom(%d) = %v; want ErrOutOfRange", off, err)
 			}
 		}
-		// maxBytes: whole records while they fit, at least one.
+		// maxBytes: whole records while they fit, at least one. A WAL
+		// also stops before an entry after its first that does not fit
+		// whole (see takesNone), so it may return fewer.
+		_, exact := s.(*Mem)
 		for _, from := range []int64{0, 3, 99, 150} {
 			for _, k := range []int{1, 2, 5, 20} {
 				size := 0
@@ -261,9 +264,10 @@ func TestStoreReadFromBounds(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if len(recs) != k {
+					if len(recs) < 1 || len(recs) > k || (exact && len(recs) != k) {
 						t.Errorf("ReadFrom(%d, %d) = %d records; want %d", from, maxBytes, len(recs), k)
 					}
+					sameRecords(t, recs, want[from:from+int64(len(recs))])
 				}
 			}
 			recs, err := s.ReadFrom(from, -1)

@@ -9,8 +9,11 @@ import (
 )
 
 // ReadFrom returns the records from offset off on: as many whole records as
-// fit in maxBytes of EncodedSize, but always at least one. off must be in
-// [first, next) (see Bounds); otherwise the error wraps ErrOutOfRange.
+// fit in maxBytes of EncodedSize, but always at least one, and it stops
+// before an entry after the first that does not fit whole. So a replay
+// with a budget of an entry or more reads each entry whole: one copy, no
+// shared decode, no per-record clone. off must be in [first, next) (see
+// Bounds); otherwise the error wraps ErrOutOfRange.
 //
 // Every entry read is checksummed and must hold the offsets the segment
 // table predicts; anything else is a *CorruptError naming the segment file.

@@ -125,22 +125,29 @@ func entryFits(data []byte, off int64, budget int, first bool) bool {
 }
 
 // takesNone reports whether a read that has already returned records, at
-// off with budget bytes of EncodedSize left, would take nothing of the
-// entry data: one record that does not fit. Like entryFits it reads the
-// header unchecked and only guides the read: if it is wrong, the reader's
-// next ReadFrom starts at off and reads and checks the entry.
+// off with budget bytes of EncodedSize left, stops before the entry data.
+// After its first entry a read takes an entry only if all of it fits, so
+// that a reader going through a partition (a replay) starts every read at
+// an entry boundary and takes each entry whole: its own copy, with no
+// decode shared with other readers and no per-record clone. Like entryFits
+// it reads the header unchecked and only guides the read: if it is wrong,
+// the reader's next ReadFrom starts at off and reads and checks the entry.
 func takesNone(data []byte, off int64, budget int) bool {
 	if len(data) < BatchOverhead {
 		return false
 	}
 	f := readHeader(data)
-	// A single record's age is 0, one byte; EncodedSize counts maxVarintLen.
-	return f.problem == headerOK && f.first == off && f.count == 1 &&
-		len(data)-BatchOverhead-1+maxVarintLen > budget
+	if f.problem != headerOK || f.first != off {
+		return false
+	}
+	// EncodedSize counts each record's time at maxVarintLen bytes; the
+	// entry stores it in at least one.
+	most := uint64(len(data)-BatchOverhead) + f.count*(maxVarintLen-1)
+	return budget < 0 || most > uint64(budget)
 }
 
 // errNoRoom is entryRecords' report that a read that has returned records
-// already would take none of the entry (takesNone).
+// already stops before the entry (takesNone).
 var errNoRoom = errors.New("segment: next entry does not fit")
 
 // errNoEntry is entryRecords' report that the wal index is not in the log:
