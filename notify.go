@@ -22,13 +22,16 @@ func (n *notifier) wait() <-chan struct{} {
 	return n.ch
 }
 
-// broadcast wakes everyone who called wait before it. With nobody waiting
-// it costs one uncontended lock and allocates nothing.
-func (n *notifier) broadcast() {
+// broadcast wakes everyone who called wait before it and reports whether
+// anyone had. With nobody waiting it costs one uncontended lock and
+// allocates nothing.
+func (n *notifier) broadcast() (woke bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.ch != nil {
 		close(n.ch)
 		n.ch = nil
+		return true
 	}
+	return false
 }

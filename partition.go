@@ -33,9 +33,9 @@ type Partition struct {
 	stats   partitionCounters
 
 	// Owned by commitLoop.
-	failed error            // sticky: set by the first failed write or sync
-	dirty  bool             // written but not yet synced (SyncInterval)
-	batch  []segment.Record // reused for every commit
+	failed      error // sticky: set by the first failed write or sync
+	dirty       bool  // written but not yet synced (SyncInterval)
+	wokeReaders bool  // the last commit woke waiting readers
 }
 
 // Topic returns the name of the partition's topic.

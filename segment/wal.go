@@ -112,9 +112,7 @@ type WAL struct {
 	// Lock order: appendMu, then syncMu, then buildMu, then mu, then
 	// Budget.mu; see budget.go for why releasing by the Budget cannot
 	// deadlock with it.
-	appendMu sync.Mutex // serializes Append; guards enc, batch
-	enc      []byte     // encoded batches of the current Append
-	batch    wal.Batch  // the current Append as wal entries
+	appendMu sync.Mutex // serializes Append
 
 	syncMu sync.Mutex // serializes Sync and Close; held across the fsync, when mu is not
 
@@ -195,20 +193,18 @@ func (w *WAL) Append(batch []Record) error {
 	if err := checkBatch(batch, w.next.Load()); err != nil {
 		return err
 	}
-	var entries []BatchHeader // small: one per MiB of records
-	w.enc = w.enc[:0]
-	var ends []int
+	sc := scratchPool.Get().(*appendScratch)
+	defer sc.release()
 	_ = splitBatch(batch, func(run []Record, _ int) error {
-		w.enc = AppendBatch(w.enc, run)
+		sc.enc = AppendBatch(sc.enc, run)
 		h := BatchHeader{FirstOffset: run[0].Offset, Count: len(run), MaxTime: run[0].Time}
 		for i := range run {
 			h.MaxTime = max(h.MaxTime, run[i].Time)
 		}
-		entries = append(entries, h)
-		ends = append(ends, len(w.enc))
+		sc.entries = append(sc.entries, h)
+		sc.ends = append(sc.ends, len(sc.enc))
 		return nil
 	})
-	defer w.trimBuffers()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -218,20 +214,19 @@ func (w *WAL) Append(batch []Record) error {
 	if err := w.ensureOpenLocked(); err != nil {
 		return err
 	}
-	w.batch.Clear()
 	start := 0
-	for i, end := range ends {
-		w.batch.Write(w.lastIndex+1+uint64(i), w.enc[start:end])
+	for i, end := range sc.ends {
+		sc.batch.Write(w.lastIndex+1+uint64(i), sc.enc[start:end])
 		start = end
 	}
-	if err := w.log.WriteBatch(&w.batch); err != nil {
+	if err := w.log.WriteBatch(&sc.batch); err != nil {
 		return w.failLocked(fmt.Errorf("write offsets [%d, %d): %w", batch[0].Offset, batch[0].Offset+int64(len(batch)), err))
 	}
 	start = 0
 	cycled := false
-	for i, h := range entries {
-		size := int64(ends[i] - start)
-		start = ends[i]
+	for i, h := range sc.entries {
+		size := int64(sc.ends[i] - start)
+		start = sc.ends[i]
 		cycled = w.addEntryLocked(h, int64(uvarintLen(uint64(size)))+size) || cycled
 	}
 	w.accountLocked()
@@ -316,13 +311,33 @@ func (w *WAL) reopenTailLocked() error {
 	return nil
 }
 
-// trimBuffers drops Append's buffers after an unusually large Append, so
-// one burst does not pin its size for the WAL's lifetime.
-func (w *WAL) trimBuffers() {
-	if cap(w.enc) > 2*maxEntryBytes {
-		w.enc = nil
-		w.batch = wal.Batch{}
+// appendScratch is the memory one Append works in: the encoded batches,
+// their wal entries, and the wal.Batch tidwall copies them from. Appends
+// take one from scratchPool and put it back, so a Log keeps about one per
+// Append running at a time rather than one per partition: a partition
+// that has stopped writing holds none, and the pool's leftovers are freed
+// by the garbage collector.
+type appendScratch struct {
+	enc     []byte
+	ends    []int
+	entries []BatchHeader
+	batch   wal.Batch
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(appendScratch) }}
+
+// release empties sc and returns it to scratchPool, unless an unusually
+// large Append grew it: then it is left to the garbage collector, so one
+// burst does not keep its size alive.
+func (sc *appendScratch) release() {
+	if cap(sc.enc) > 2*maxEntryBytes {
+		return
 	}
+	sc.enc = sc.enc[:0]
+	sc.ends = sc.ends[:0]
+	sc.entries = sc.entries[:0]
+	sc.batch.Clear()
+	scratchPool.Put(sc)
 }
 
 // Bounds returns the offset of the first record held and the offset the
