@@ -7,7 +7,7 @@ import (
 )
 
 func TestWatermillCases(t *testing.T) {
-	runSystemCases(t, "watermill", 1)
+	runSystemCases(t, "watermill", 2) // default config, and Publish waiting for the Ack
 }
 
 func TestWatermillSkipsWhatItCannotDo(t *testing.T) {
