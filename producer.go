@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -21,10 +22,13 @@ type ProducerOptions struct {
 	// ManualPartitioner to set Record.Partition yourself.
 	Partitioner Partitioner
 
-	// MaxBufferedBytes bounds the encoded bytes of records the Producer has
-	// accepted but not yet had acknowledged. A producer that outruns the
-	// disk blocks in Produce (until its ctx ends) and in ProduceAsync
-	// instead of queueing without limit. Zero means 32 MiB.
+	// MaxBufferedBytes bounds the memory of records the Producer has
+	// accepted but not yet had acknowledged: each counts its encoded size
+	// plus the Producer's bookkeeping for it (about 150 bytes, which is
+	// most of it for small records). A producer that outruns the disk
+	// blocks in Produce (until its ctx ends) and in ProduceAsync instead of
+	// queueing without limit. Zero means 8 MiB, which keeps a partition's
+	// writes busy with room to spare (a batch is at most 1 MiB encoded).
 	MaxBufferedBytes int64
 }
 
@@ -83,6 +87,11 @@ type pending struct {
 	size int64 // buffer bytes held until cb has run
 }
 
+// pendingOverhead is what a queued record costs beyond its encoded bytes:
+// its place in the queue, and its copy in the batch handed to the commit
+// loop. MaxBufferedBytes counts it.
+const pendingOverhead = int64(unsafe.Sizeof(pending{}) + unsafe.Sizeof(Record{}))
+
 const (
 	// chunkRecords is the capacity of a full-size queue chunk. A queue's
 	// first chunk is smaller (firstChunkRecords), so a partition that gets
@@ -91,8 +100,10 @@ const (
 	firstChunkRecords = 32
 	// maxFreeChunks bounds the emptied chunks a Producer keeps for reuse.
 	maxFreeChunks = 16
-	// maxDrainRecords bounds one batch a drain hands to its partition.
+	// maxDrainRecords and maxDrainBytes bound one batch a drain hands to
+	// its partition.
 	maxDrainRecords = 8 * chunkRecords
+	maxDrainBytes   = 1 << 20
 )
 
 // NewProducer returns a Producer of records to l's topics. A nil opts
@@ -106,7 +117,7 @@ func (l *Log) NewProducer(opts *ProducerOptions) (*Producer, error) {
 		return nil, fmt.Errorf("negative MaxBufferedBytes %d: %w", o.MaxBufferedBytes, ErrInvalidConfig)
 	}
 	if o.MaxBufferedBytes == 0 {
-		o.MaxBufferedBytes = 32 << 20
+		o.MaxBufferedBytes = 8 << 20
 	}
 	if l.isClosed() {
 		return nil, ErrClosed
@@ -221,7 +232,7 @@ func (pr *Producer) route(r *Record) (*Partition, int64, error) {
 	if i < 0 || i >= n {
 		return nil, 0, fmt.Errorf("partitioner chose partition %d of topic %q with %d: %w", i, r.Topic, n, ErrUnknownPartition)
 	}
-	return t.parts[i], min(int64(size), pr.maxBuf), nil
+	return t.parts[i], min(int64(size)+pendingOverhead, pr.maxBuf), nil
 }
 
 // acquire takes n bytes of buffer space, waiting until ctx ends or the
@@ -363,8 +374,8 @@ func (pr *Producer) newChunk(first bool) []pending {
 }
 
 // drain writes q's records until q is empty. It takes every chunk queued
-// at once and writes them in batches of up to maxDrainRecords; records
-// that arrive meanwhile are taken next time round.
+// at once and writes them in batches (see nextBatch); records that arrive
+// meanwhile are taken next time round.
 func (pr *Producer) drain(q *produceQueue) {
 	var (
 		taken [][]pending
@@ -382,18 +393,12 @@ func (pr *Producer) drain(q *produceQueue) {
 		pr.mu.Unlock()
 
 		answered := 0
-		for rest := taken; len(rest) > 0; {
-			n, k := 0, 0
-			for k < len(rest) && n+len(rest[k]) <= maxDrainRecords {
-				n += len(rest[k])
-				k++
-			}
-			if k == 0 { // cannot happen: a chunk holds at most maxDrainRecords
-				k, n = 1, len(rest[0])
-			}
-			recs = pr.writeBatch(q, req, rest[:k], recs[:0])
-			answered += n
-			rest = rest[k:]
+		for pos := (queuePos{}); pos.chunk < len(taken); {
+			var release int64
+			from := pos
+			recs, release, pos = nextBatch(taken, pos, recs[:0])
+			pr.writeBatch(q, req, taken, from, recs, release)
+			answered += len(recs)
 		}
 		clear(taken)
 		if answered > 1 {
@@ -406,24 +411,42 @@ func (pr *Producer) drain(q *produceQueue) {
 	}
 }
 
-// writeBatch appends the records of chunks to q's partition as one
-// request, answers each, releases their buffer space and keeps the emptied
-// chunks for reuse. recs is scratch space, returned for reuse.
-func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pending, recs []Record) []Record {
-	var release int64
-	for _, c := range chunks {
-		for i := range c {
-			recs = append(recs, c[i].rec)
-			release += c[i].size
+// queuePos is a record's place in a drain's chunks.
+type queuePos struct{ chunk, i int }
+
+// nextBatch appends to recs the records of chunks from pos on, up to
+// maxDrainRecords of them and about maxDrainBytes encoded (at least one
+// record), and returns them with the buffer space they hold and the
+// position after them. The byte bound keeps the memory a write encodes
+// into small: many partitions may be writing at once.
+func nextBatch(chunks [][]pending, pos queuePos, recs []Record) ([]Record, int64, queuePos) {
+	var bytes, release int64
+	for pos.chunk < len(chunks) && len(recs) < maxDrainRecords && (len(recs) == 0 || bytes < maxDrainBytes) {
+		x := &chunks[pos.chunk][pos.i]
+		recs = append(recs, x.rec)
+		release += x.size
+		bytes += x.size - pendingOverhead
+		if pos.i++; pos.i == len(chunks[pos.chunk]) {
+			pos = queuePos{pos.chunk + 1, 0}
 		}
 	}
+	return recs, release, pos
+}
+
+// writeBatch appends recs, the records of chunks from pos on, to q's
+// partition as one request, answers each, releases their buffer space and
+// keeps every chunk it empties for reuse.
+func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pending, pos queuePos, recs []Record, release int64) {
 	req.recs = recs
 	err := q.p.append(context.Background(), req)
-	i := 0
-	for _, c := range chunks {
-		for j := range c {
-			c[j].cb(recs[i], err)
-			i++
+	var emptied [][]pending
+	for i := range recs {
+		c := chunks[pos.chunk]
+		c[pos.i].cb(recs[i], err)
+		c[pos.i] = pending{} // drop the callback and record so they can be collected
+		if pos.i++; pos.i == len(c) {
+			emptied = append(emptied, c)
+			pos = queuePos{pos.chunk + 1, 0}
 		}
 	}
 	pr.sem.Release(release)
@@ -431,15 +454,13 @@ func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pendi
 
 	pr.mu.Lock()
 	q.completed += int64(len(recs))
-	for _, c := range chunks {
-		clear(c) // drop callbacks and records so they can be collected
+	for _, c := range emptied {
 		if cap(c) == chunkRecords && len(pr.free) < maxFreeChunks {
 			pr.free = append(pr.free, c[:0])
 		}
 	}
 	pr.mu.Unlock()
 	pr.flushed.broadcast()
-	return recs
 }
 
 // Flush waits until every record given to the Producer before the call
