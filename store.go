@@ -51,6 +51,9 @@ func (l *Log) openStore(dir string) (partitionStore, error) {
 			CacheSegments: l.opts.SegmentCacheSize,
 			Logger:        l.opts.Logger,
 			Budget:        l.budget,
+			// With an fsync after every append, a tail whose size does not
+			// change makes each one cheaper (see WALOptions.Preallocate).
+			Preallocate: l.opts.Sync == SyncAlways,
 		})
 		if err != nil {
 			return nil, err

@@ -374,6 +374,10 @@ func (w *WAL) reopenLocked() error {
 // may be lost, so w is fenced as after a failed Sync, and keeps its
 // *wal.Log for Close.
 func (w *WAL) releaseLocked() {
+	if err := w.trimPreallocLocked(); err != nil {
+		w.failLocked(fmt.Errorf("release: %w", err))
+		return
+	}
 	if err := w.log.Close(); err != nil {
 		w.failLocked(fmt.Errorf("release: close the wal: %w", err))
 		return

@@ -52,12 +52,12 @@ func (w *WAL) Sync() error {
 	return nil
 }
 
-// syncFile fsyncs f, or runs the test hook.
+// syncFile makes f's data durable (see datasync), or runs the test hook.
 func (w *WAL) syncFile(f *os.File) error {
 	if w.hooks.syncFile != nil {
 		return w.hooks.syncFile(f)
 	}
-	return f.Sync()
+	return datasync(f)
 }
 
 // syncDir fsyncs the WAL's directory, or runs the test hook.
