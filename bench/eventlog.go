@@ -155,9 +155,24 @@ func runEventlogAsync(ctx context.Context, p Params) (_ Result, err error) {
 	}
 	defer func() { err = errors.Join(err, closeAll()) }()
 
+	// One goroutine per partition, as the tidwall case writes each WAL from
+	// a goroutine of its own; all share the one Producer, whose default
+	// partitioner spreads their keyless records.
 	value := bytes.Repeat([]byte{'x'}, p.Size)
+	senders := max(p.Partitions, 1)
+	errc := make(chan error, senders)
 	start := time.Now()
-	if err := elProduceAsync(ctx, pr, p.Records, value); err != nil {
+	for i := range senders {
+		n := p.Records / senders
+		if i == 0 {
+			n += p.Records % senders
+		}
+		go func() { errc <- elProduceAsync(ctx, pr, n, value) }()
+	}
+	for range senders {
+		err = errors.Join(err, <-errc)
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	elapsed := time.Since(start)
