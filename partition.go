@@ -91,6 +91,7 @@ func (p *Partition) readRange(ctx context.Context, from, end int64, yield func(R
 			p.topic, p.id, from, first, end, ErrOffsetOutOfRange))
 		return false
 	}
+	var buf []segment.Record // reused: each record is converted before it is yielded
 	for off := from; off < end; {
 		if err := p.checkOpen(ctx); err != nil {
 			yield(Record{}, err)
@@ -98,7 +99,8 @@ func (p *Partition) readRange(ctx context.Context, from, end int64, yield func(R
 		}
 		// Fetch a batch, then yield with no lock held: the loop body is
 		// the caller's code and may call back into this partition.
-		batch, err := p.store.ReadFrom(off, readBatchBytes)
+		batch, err := p.store.ReadAppend(buf[:0], off, readBatchBytes)
+		buf = batch
 		if err != nil {
 			yield(Record{}, p.storeError(err))
 			return false

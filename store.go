@@ -22,6 +22,9 @@ type partitionStore interface {
 	// ReadFrom returns records from off on, about maxBytes of them but at
 	// least one if off is below the next offset.
 	ReadFrom(off int64, maxBytes int) ([]segment.Record, error)
+	// ReadAppend is ReadFrom appending to dst, whose spare capacity it may
+	// decode into.
+	ReadAppend(dst []segment.Record, off int64, maxBytes int) ([]segment.Record, error)
 	// Bounds returns the first offset held and the offset of the next append.
 	Bounds() (first, next int64)
 	// OffsetForTime returns the first offset whose time is >= unixNano.

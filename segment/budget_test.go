@@ -42,6 +42,10 @@ func (r releasing) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 	release(r.t, r.w)
 	return r.w.ReadFrom(off, maxBytes)
 }
+func (r releasing) ReadAppend(dst []Record, off int64, maxBytes int) ([]Record, error) {
+	release(r.t, r.w)
+	return r.w.ReadAppend(dst, off, maxBytes)
+}
 func (r releasing) Bounds() (int64, int64) { release(r.t, r.w); return r.w.Bounds() }
 func (r releasing) OffsetForTime(unixNano int64) (int64, error) {
 	release(r.t, r.w)

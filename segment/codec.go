@@ -203,11 +203,24 @@ func DecodeHeader(data []byte) (BatchHeader, error) {
 // for all headers and one string holding the distinct header keys; each is
 // bounded by len(data).
 func DecodeBatch(data []byte) ([]Record, error) {
+	return decodeBatchInto(nil, data)
+}
+
+// decodeBatchInto is DecodeBatch decoding into buf's memory when it has
+// room for every record (a reader that reuses one slice for each batch
+// saves its allocation and zeroing), else into a new slice. Every field of
+// every record is written, whatever buf held.
+func decodeBatchInto(buf []Record, data []byte) ([]Record, error) {
 	h, headerCount, err := decodeHeader(data)
 	if err != nil {
 		return nil, err
 	}
-	recs := make([]Record, h.Count)
+	var recs []Record
+	if cap(buf) >= h.Count {
+		recs = buf[:h.Count]
+	} else {
+		recs = make([]Record, h.Count)
+	}
 	var hdrs []Header
 	if headerCount > 0 {
 		hdrs = make([]Header, headerCount)
@@ -260,6 +273,7 @@ func DecodeBatch(data []byte) ([]Record, error) {
 		}
 		p = q
 		if nh == 0 {
+			r.Headers = nil
 			continue
 		}
 		r.Headers = hdrs[hi : hi+int(nh) : hi+int(nh)]

@@ -114,13 +114,18 @@ func (m *Mem) Sync() error {
 // [first, next) (see Bounds); otherwise the error wraps ErrOutOfRange. The
 // records are copies the caller owns.
 func (m *Mem) ReadFrom(off int64, maxBytes int) ([]Record, error) {
+	return m.ReadAppend(nil, off, maxBytes)
+}
+
+// ReadAppend is ReadFrom appending to dst, as WAL.ReadAppend.
+func (m *Mem) ReadAppend(dst []Record, off int64, maxBytes int) ([]Record, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
-		return nil, ErrClosed
+		return dst, ErrClosed
 	}
 	if off < m.first || off >= m.next {
-		return nil, outOfRange(off, m.first, m.next)
+		return dst, outOfRange(off, m.first, m.next)
 	}
 	var out []Record
 	budget := maxBytes
@@ -129,14 +134,14 @@ func (m *Mem) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 		for _, r := range s.recs[off-s.first:] {
 			n := EncodedSize(r)
 			if len(out) > 0 && n > budget {
-				return cloneRecords(out), nil
+				return appendClones(dst, out), nil
 			}
 			out = append(out, r)
 			budget -= n
 		}
 		off = s.first + int64(len(s.recs))
 	}
-	return cloneRecords(out), nil
+	return appendClones(dst, out), nil
 }
 
 // Bounds returns the offset of the first record held and the offset the

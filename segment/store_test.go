@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ type store interface {
 	Append(batch []Record) error
 	Sync() error
 	ReadFrom(off int64, maxBytes int) ([]Record, error)
+	ReadAppend(dst []Record, off int64, maxBytes int) ([]Record, error)
 	Bounds() (first, next int64)
 	OffsetForTime(unixNano int64) (int64, error)
 	Segments() ([]Info, error)
@@ -662,5 +664,41 @@ func TestStoreLargeAppend(t *testing.T) {
 		}
 		checkInfos(t, infos, recs, 0)
 		sameRecords(t, readAll(t, s, 0, 256<<10), recs)
+	})
+}
+
+// ReadAppend with one reused slice, as a replay does, returns what
+// ReadFrom does: every field of every record is written, so nothing of a
+// previous read (headers above all) shows through, and records already in
+// dst stay.
+func TestStoreReadAppendReusesItsSlice(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(int64) store) {
+		s := open(4 << 10)
+		want := records(0, 300, monotonic)
+		appendAll(t, s, want, 40)
+		junk := Record{Offset: -1, Time: -1, Key: []byte("junk"), Value: []byte("junk"),
+			Headers: []Header{{Key: "junk", Value: []byte("junk")}}}
+		for _, maxBytes := range []int{1, 700, 5000, 1 << 20} {
+			buf := slices.Repeat([]Record{junk}, 400) // capacity for any read, full of junk
+			var got []Record
+			for off := int64(0); off < 300; {
+				recs, err := s.ReadAppend(buf[:0], off, maxBytes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, cloneRecords(recs)...) // before buf is reused
+				off += int64(len(recs))
+			}
+			sameRecords(t, got, want)
+		}
+		head := []Record{junk}
+		recs, err := s.ReadAppend(head, 5, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) < 2 || recs[0].Offset != -1 {
+			t.Fatalf("ReadAppend dropped what dst held: %d records, first offset %d", len(recs), recs[0].Offset)
+		}
+		sameRecords(t, recs[1:], want[5:5+len(recs)-1])
 	})
 }

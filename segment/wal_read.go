@@ -28,35 +28,45 @@ import (
 // binary search over segments and then over the entries of one segment
 // (header checks only).
 func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
+	return w.ReadAppend(nil, off, maxBytes)
+}
+
+// ReadAppend is ReadFrom appending to dst: it returns dst with the records
+// appended, and may decode into dst's spare capacity. A replay that passes
+// the same slice, emptied, to every call saves a []Record allocation per
+// entry. The records appended are the caller's as with ReadFrom; what was
+// in dst's spare capacity is overwritten.
+func (w *WAL) ReadAppend(dst []Record, off int64, maxBytes int) ([]Record, error) {
 	w.use(true)
 	defer w.unuse()
-	var out []Record
+	base := len(dst)
 	budget := maxBytes
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return nil, ErrClosed
+		return dst, ErrClosed
 	}
 	if first, next := w.first.Load(), w.next.Load(); off < first || off >= next {
 		w.mu.Unlock()
-		return nil, outOfRange(off, first, next)
+		return dst, outOfRange(off, first, next)
 	}
 	loc, err := w.locateLocked(off)
 	w.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	for {
-		recs, shared, ref, err := w.entryRecords(loc, off, budget, len(out) == 0, false)
+		got := len(dst) > base
+		recs, shared, ref, err := w.entryRecords(loc, off, budget, !got, false, dst[len(dst):])
 		switch {
-		case errors.Is(err, errNoEntry) && len(out) > 0, // the end, or dropped meanwhile
-			errors.Is(err, errNoRoom): // only returned once out holds records
-			return out, nil
+		case errors.Is(err, errNoEntry) && got, // the end, or dropped meanwhile
+			errors.Is(err, errNoRoom): // only returned once dst holds records
+			return dst, nil
 		case errors.Is(err, errNoEntry):
 			first, next := w.Bounds()
-			return nil, outOfRange(off, first, next)
+			return dst, outOfRange(off, first, next)
 		case err != nil:
-			return nil, err
+			return dst, err
 		}
 		first := recs[0].Offset
 		end := first + int64(len(recs))
@@ -68,34 +78,24 @@ func (w *WAL) ReadFrom(off int64, maxBytes int) ([]Record, error) {
 		n := from
 		for n < len(recs) {
 			size := EncodedSize(recs[n])
-			if (len(out) > 0 || n > from) && size > budget {
+			if (got || n > from) && size > budget {
 				break
 			}
 			budget -= size
 			n++
 		}
-		switch k := n - from; {
-		case out == nil && !shared:
-			out = recs[from:n:n] // often the only entry: no copy
-		case out == nil:
-			out = appendClones(make([]Record, 0, k), recs[from:n])
+		switch {
+		case shared:
+			dst = appendClones(dst, recs[from:n])
+		case cap(dst) == 0:
+			dst = recs[from:n:n] // often the only entry: no copy
+		case from == 0 && cap(dst) > len(dst) && &dst[:len(dst)+1][len(dst)] == &recs[0]:
+			dst = dst[:len(dst)+n] // decoded in place
 		default:
-			if cap(out)-len(out) < k {
-				// Size the result once for the rest of the budget, at the
-				// average record size so far, rather than doubling.
-				avg := max(1, (maxBytes-budget)/(len(out)+k))
-				grown := make([]Record, len(out), len(out)+k+max(0, budget)/avg+1)
-				copy(grown, out)
-				out = grown
-			}
-			if shared {
-				out = appendClones(out, recs[from:n])
-			} else {
-				out = append(out, recs[from:n]...)
-			}
+			dst = append(dst, recs[from:n]...)
 		}
 		if n < len(recs) || budget <= 0 {
-			return out, nil
+			return dst, nil
 		}
 		off = end
 		loc = entryLoc{index: ref.index + 1, exact: end, holds: -1}

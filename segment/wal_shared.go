@@ -159,12 +159,13 @@ var errNoEntry = errors.New("segment: no such wal entry")
 // place in the segment table. If shared is false the records alias the
 // caller's own copy of the entry and may be returned as they are; if true
 // they are the WAL's shared entry and must be cloned (see sharedEntry).
-// private forces a read of the caller's own copy.
+// private forces a read of the caller's own copy. A private decode uses
+// into's memory if it has room for the entry.
 //
 // The entry is copied out of tidwall under w.mu, and checksummed and
 // decoded outside it. Readers that want an entry being loaded for sharing
 // wait for it instead of reading it too.
-func (w *WAL) entryRecords(loc entryLoc, off int64, budget int, first, private bool) (recs []Record, shared bool, ref entryRef, err error) {
+func (w *WAL) entryRecords(loc entryLoc, off int64, budget int, first, private bool, into []Record) (recs []Record, shared bool, ref entryRef, err error) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -181,7 +182,7 @@ func (w *WAL) entryRecords(loc entryLoc, off int64, budget int, first, private b
 		if e.err != nil {
 			// The load failed: read the entry again, for this reader's
 			// own error (or records, if its loader's check was the problem).
-			return w.entryRecords(loc, off, budget, first, true)
+			return w.entryRecords(loc, off, budget, first, true, into)
 		}
 		if err := ref.check(e.h, loc); err != nil {
 			return nil, false, ref, err
@@ -210,7 +211,10 @@ func (w *WAL) entryRecords(loc entryLoc, off int64, budget int, first, private b
 	w.mu.Unlock()
 
 	var h BatchHeader
-	recs, err = DecodeBatch(data)
+	if e != nil {
+		into = nil // the shared entry's records are not the caller's memory
+	}
+	recs, err = decodeBatchInto(into, data)
 	if err != nil {
 		err = ref.corrupt(loc.want(), err)
 	} else {
