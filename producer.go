@@ -102,8 +102,8 @@ const (
 	maxFreeChunks = 16
 	// maxDrainRecords and maxDrainBytes bound one batch a drain hands to
 	// its partition.
-	maxDrainRecords = 8 * chunkRecords
-	maxDrainBytes   = 1 << 20
+	maxDrainRecords = 4 * chunkRecords
+	maxDrainBytes   = 512 << 10
 )
 
 // NewProducer returns a Producer of records to l's topics. A nil opts

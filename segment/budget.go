@@ -299,6 +299,7 @@ func (w *WAL) cacheTouchLocked(i uint64, bytes int64) bool {
 // noteReadLocked records a read of wal index i through tidwall: if it is in
 // a sealed segment, tidwall now caches that segment.
 func (w *WAL) noteReadLocked(i uint64) {
+	w.readSinceCycle = true
 	if w.opts.Budget == nil || i >= w.segs[len(w.segs)-1].index {
 		return
 	}

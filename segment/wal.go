@@ -128,24 +128,26 @@ type WAL struct {
 	buildMu    sync.Mutex  // serializes the time-index build and DropBefore
 	indexReady atomic.Bool // tidx is built; set under mu
 
-	mu          sync.Mutex // guards the fields below and every call into log
-	log         *wal.Log   // tidwall's Read is not safe for concurrent use (upstream issue 34)
-	segs        []walSeg   // one per segment file, oldest first; the last is the tail
-	lastIndex   uint64     // wal index of the newest entry; segs[0].index-1 if none
-	tailBytes   int64      // size of the tail file, mirroring tidwall's tail buffer
-	tailFile    *os.File   // our handle on the tail file, for Sync
-	tailSize    int64      // the tail file's size: tailBytes, or more once preallocated
-	preallocOff bool       // preallocation failed once; not tried again
-	syncing     *os.File   // the handle a Sync is fsyncing outside mu, or nil
-	retired     []*os.File // earlier tail handles a Sync was using, closed by the next Sync
-	created     uint64     // segment files created or renamed since open
-	dirSynced   uint64     // value of created at the last directory fsync
-	synced      uint64     // lastIndex at the last tail fsync
-	hints       [8]entryHint
-	hintNext    int
-	tidx        *timeIndex // nil until built (see ensureIndex)
-	failed      error      // sticky write, fsync or reopen error
-	closed      bool
+	mu             sync.Mutex // guards the fields below and every call into log
+	log            *wal.Log   // tidwall's Read is not safe for concurrent use (upstream issue 34)
+	segs           []walSeg   // one per segment file, oldest first; the last is the tail
+	lastIndex      uint64     // wal index of the newest entry; segs[0].index-1 if none
+	tailBytes      int64      // size of the tail file, mirroring tidwall's tail buffer
+	tailFile       *os.File   // our handle on the tail file, for Sync
+	tailSize       int64      // the tail file's size: tailBytes, or more once preallocated
+	preallocOff    bool       // preallocation failed once; not tried again
+	tailSyncs      int        // Syncs of the current tail file
+	readSinceCycle bool       // a read went through tidwall since the tail last filled
+	syncing        *os.File   // the handle a Sync is fsyncing outside mu, or nil
+	retired        []*os.File // earlier tail handles a Sync was using, closed by the next Sync
+	created        uint64     // segment files created or renamed since open
+	dirSynced      uint64     // value of created at the last directory fsync
+	synced         uint64     // lastIndex at the last tail fsync
+	hints          [8]entryHint
+	hintNext       int
+	tidx           *timeIndex // nil until built (see ensureIndex)
+	failed         error      // sticky write, fsync or reopen error
+	closed         bool
 	// With a Budget, log is nil while the WAL is released; see budget.go.
 	resident int64       // bytes accounted to the Budget
 	cache    []cachedSeg // mirror of tidwall's read cache, most recent first
@@ -240,6 +242,9 @@ func (w *WAL) Append(batch []Record) error {
 		start = sc.ends[i]
 		cycled = w.addEntryLocked(h, int64(uvarintLen(uint64(size)))+size) || cycled
 	}
+	if cycled {
+		w.dropWriteCacheLocked()
+	}
 	w.accountLocked()
 	if cycled {
 		if err := w.reopenTailLocked(); err != nil {
@@ -321,7 +326,25 @@ func (w *WAL) reopenTailLocked() error {
 	}
 	w.tailFile = f
 	w.tailSize = w.tailBytes
+	w.tailSyncs = 0
 	return nil
+}
+
+// dropWriteCacheLocked empties tidwall's segment cache after the tail
+// filled, unless something read through tidwall since the last time: when
+// a tail fills, tidwall keeps it in its cache, which serves readers tailing
+// the partition but is dead weight for one only written to (a segment per
+// partition, 16 MiB for 16 partitions with 1 MiB segments).
+func (w *WAL) dropWriteCacheLocked() {
+	read := w.readSinceCycle
+	w.readSinceCycle = false
+	if read || len(w.cache) == 0 {
+		return
+	}
+	if err := w.log.ClearCache(); err != nil {
+		return // tidwall refuses only when closed or corrupt; the cache stays as it was
+	}
+	w.cache = w.cache[:0]
 }
 
 // appendScratch is the memory one Append works in: the encoded batches,

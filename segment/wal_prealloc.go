@@ -8,6 +8,10 @@ import (
 // zeros is what preallocateLocked writes, a block at a time.
 var zeros = make([]byte, 64<<10)
 
+// preallocAfterSyncs is how many Syncs a tail sees before it is
+// preallocated.
+const preallocAfterSyncs = 8
+
 // preallocateLocked fills the tail file with zeros from its end up to
 // SegmentSize, if Preallocate is set and that is not done yet. tidwall
 // writes each entry over the zeros, in place, so the file's size stops
@@ -18,10 +22,14 @@ var zeros = make([]byte, 64<<10)
 // seals a segment once its entries reach SegmentSize, so by then they have
 // overwritten every zero, and a sealed segment holds none.
 //
+// It waits until the tail has seen preallocAfterSyncs Syncs: the zeros
+// double the bytes written, which pays only when many small syncs share a
+// segment, not when a few large batches fill it (async produce).
+//
 // A failed write of zeros loses nothing (no record is in them, and what
 // was written is zeros): the WAL stops preallocating, and says so.
 func (w *WAL) preallocateLocked() {
-	if !w.opts.Preallocate || w.preallocOff || w.tailFile == nil {
+	if !w.opts.Preallocate || w.preallocOff || w.tailFile == nil || w.tailSyncs < preallocAfterSyncs {
 		return
 	}
 	end := w.opts.SegmentSize

@@ -15,10 +15,7 @@ func TestWALPreallocate(t *testing.T) {
 	const segSize = 8 << 10
 	w := openTestWAL(t, dir, WALOptions{SegmentSize: segSize, Preallocate: true}, walHooks{})
 	want := records(0, 300, monotonic)
-	appendAll(t, w, want, 7) // several segments: ~36 KiB of records
-	if err := w.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	appendSynced(t, w, want, 7) // several segments: ~36 KiB of records
 	files := segmentFiles(t, dir)
 	if len(files) < 3 {
 		t.Fatalf("%d segment files; want several", len(files))
@@ -64,10 +61,7 @@ func TestWALPreallocatedTailAfterCrash(t *testing.T) {
 	const segSize = 8 << 10
 	w := openTestWAL(t, dir, WALOptions{SegmentSize: segSize, Preallocate: true}, walHooks{})
 	want := records(0, 20, monotonic)
-	appendAll(t, w, want)
-	if err := w.Sync(); err != nil {
-		t.Fatal(err)
-	}
+	appendSynced(t, w, want, 1)
 	crashed := saveDir(t, dir) // the files as a crash would leave them
 	w.Close()
 
@@ -99,12 +93,15 @@ func TestWALPreallocatedTailOnRelease(t *testing.T) {
 		ws = append(ws, openTestWAL(t, dir, WALOptions{SegmentSize: segSize, Preallocate: true, Budget: budget}, walHooks{}))
 	}
 	want := records(0, 20, monotonic)
-	appendAll(t, ws[0], want)
-	appendAll(t, ws[1], want) // releases ws[0]
+	appendSynced(t, ws[0], want, 1)
+	appendSynced(t, ws[1], want, 1) // releases ws[0]
 	if budget.Releases() == 0 {
 		t.Fatal("the budget released nothing")
 	}
 	tail := segmentFiles(t, dirs[0])[0]
+	if got := fileSize(t, segmentFiles(t, dirs[1])[0]); got != segSize {
+		t.Fatalf("tail of the WAL in use: %d bytes; want it preallocated to %d", got, segSize)
+	}
 	data, err := os.ReadFile(tail)
 	if err != nil {
 		t.Fatal(err)
@@ -115,4 +112,42 @@ func TestWALPreallocatedTailOnRelease(t *testing.T) {
 	more := records(20, 30, monotonic)
 	appendAll(t, ws[0], more) // reopens it
 	sameRecords(t, readAll(t, ws[0], 0, 0), append(append([]Record(nil), want...), more...))
+}
+
+// appendSynced appends recs in batches of n, each followed by a Sync, as a
+// log under SyncAlways does.
+func appendSynced(t testing.TB, w *WAL, recs []Record, n int) {
+	t.Helper()
+	for len(recs) > 0 {
+		k := min(n, len(recs))
+		if err := w.Append(recs[:k]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		recs = recs[k:]
+	}
+}
+
+// A tail filled by a few large appends is not preallocated: the zeros
+// would double what is written for little gain.
+func TestWALPreallocateWaitsForSmallSyncs(t *testing.T) {
+	dir := t.TempDir()
+	const segSize = 64 << 10
+	w := openTestWAL(t, dir, WALOptions{SegmentSize: segSize, Preallocate: true}, walHooks{})
+	recs := records(0, 40, monotonic)
+	appendSynced(t, w, recs[:20], 10) // two Syncs
+	tail := segmentFiles(t, dir)[0]
+	infos, err := w.Segments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fileSize(t, tail); got != infos[0].Bytes {
+		t.Fatalf("tail after 2 Syncs: %d bytes on disk, %d of records; want no zeros yet", got, infos[0].Bytes)
+	}
+	appendSynced(t, w, recs[20:], 1) // many small Syncs
+	if got := fileSize(t, tail); got != segSize {
+		t.Fatalf("tail after many small Syncs: %d bytes; want it preallocated to %d", got, segSize)
+	}
 }

@@ -49,6 +49,9 @@ func (w *WAL) Sync() error {
 	}
 	w.dirSynced = max(w.dirSynced, created)
 	w.synced = max(w.synced, last)
+	if needFile && f == w.tailFile {
+		w.tailSyncs++
+	}
 	return nil
 }
 
