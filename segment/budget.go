@@ -252,14 +252,26 @@ func (w *WAL) accountLocked() {
 	if b == nil || w.log == nil {
 		return
 	}
-	n := w.tailBytes + w.sharedBytesLocked()
-	for _, c := range w.cache {
-		n += c.bytes
-	}
+	n := max(w.tailBytes+w.sharedBytesLocked()+w.cacheBytesLocked(), loadedOverhead)
 	if d := n - w.resident; d != 0 {
 		w.resident = n
 		b.used.Add(d)
 	}
+}
+
+// loadedOverhead is the least a loaded WAL accounts for: tidwall's
+// structures and two open files. Without it a loaded WAL whose tail just
+// filled (and whose cache was dropped) would cost the Budget nothing, and
+// such WALs would stay loaded, holding file handles, however many.
+const loadedOverhead = 4 << 10
+
+// cacheBytesLocked sums the cached sealed segments.
+func (w *WAL) cacheBytesLocked() int64 {
+	var n int64
+	for _, c := range w.cache {
+		n += c.bytes
+	}
+	return n
 }
 
 // cachedSeg is one sealed segment in tidwall's read cache.
