@@ -143,7 +143,7 @@ type WAL struct {
 	created        uint64     // segment files created or renamed since open
 	dirSynced      uint64     // value of created at the last directory fsync
 	synced         uint64     // lastIndex at the last tail fsync
-	hints          [8]entryHint
+	hints          [32]entryHint
 	hintNext       int
 	tidx           *timeIndex // nil until built (see ensureIndex)
 	failed         error      // sticky write, fsync or reopen error
