@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/eventlog/eventlog"
@@ -94,35 +92,6 @@ func elOpenProducer(p Params) (*eventlog.Log, *eventlog.Producer, func() error, 
 	return l, pr, closeAll, nil
 }
 
-// elAsyncErrs collects the outcome of ProduceAsync callbacks, which run on
-// the Producer's goroutines.
-type elAsyncErrs struct {
-	mu     sync.Mutex
-	failed int
-	first  error
-}
-
-// callback is the ProduceAsync callback that records a failure.
-func (e *elAsyncErrs) callback(_ eventlog.Record, err error) {
-	if err != nil {
-		e.mu.Lock()
-		if e.failed++; e.first == nil {
-			e.first = err
-		}
-		e.mu.Unlock()
-	}
-}
-
-// err reports the failures so far; call it after Flush has returned.
-func (e *elAsyncErrs) err() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.failed > 0 {
-		return fmt.Errorf("%d records failed, the first with: %w", e.failed, e.first)
-	}
-	return nil
-}
-
 // elProduceAsync hands n records of value to pr with ProduceAsync (nil
 // keys, so the Producer's default partitioner spreads them over the
 // topic's partitions in sticky batches of about 16 KiB, taking each
@@ -131,8 +100,8 @@ func (e *elAsyncErrs) err() error {
 // acknowledged. Every record shares value's bytes, which is allowed as
 // nobody modifies them.
 func elProduceAsync(ctx context.Context, pr *eventlog.Producer, n int, value []byte) error {
-	var errs elAsyncErrs
-	cb := errs.callback // one method value, not one per record
+	var errs failures
+	cb := func(_ eventlog.Record, err error) { errs.add(err) } // one func value, not one per record
 	for i := range n {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("eventlog async produce after %d of %d records: %w", i, n, ctx.Err())
@@ -142,7 +111,7 @@ func elProduceAsync(ctx context.Context, pr *eventlog.Producer, n int, value []b
 	if err := pr.Flush(ctx); err != nil {
 		return fmt.Errorf("flush eventlog producer: %w", err)
 	}
-	return errs.err()
+	return errs.err("eventlog async produces")
 }
 
 // runEventlogAsync times p.Records ProduceAsync calls of p.Size-byte records
@@ -191,26 +160,15 @@ func runEventlogSync(ctx context.Context, p Params) (_ Result, err error) {
 	defer func() { err = errors.Join(err, closeAll()) }()
 
 	value := bytes.Repeat([]byte{'x'}, p.Size)
-	var next atomic.Int64 // records claimed by the goroutines
-	errc := make(chan error, max(p.Goroutines, 1))
-	start := time.Now()
-	for range max(p.Goroutines, 1) {
-		go func() {
-			for next.Add(1) <= int64(p.Records) {
-				if _, err := pr.Produce(ctx, eventlog.Record{Topic: elTopic, Value: value}); err != nil {
-					errc <- fmt.Errorf("eventlog produce: %w", err)
-					return
-				}
+	elapsed, err := runCallers(p.Goroutines, p.Records, "eventlog produce callers", func(int) func() error {
+		return func() error {
+			if _, err := pr.Produce(ctx, eventlog.Record{Topic: elTopic, Value: value}); err != nil {
+				return fmt.Errorf("eventlog produce: %w", err)
 			}
-			errc <- nil
-		}()
-	}
-	var errs []error
-	for range max(p.Goroutines, 1) {
-		errs = append(errs, <-errc)
-	}
-	elapsed := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+			return nil
+		}
+	})
+	if err != nil {
 		return Result{}, err
 	}
 	return Result{Records: p.Records, Elapsed: elapsed}, elCheckCount(l, p.Records)

@@ -35,44 +35,16 @@ func runEventlogLatency(ctx context.Context, p Params) (_ Result, err error) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	clock := newLatencyClock(p.Records)
-	lats := make([]time.Duration, p.Records)
-	ready := make(chan struct{})
-	type recvd struct {
-		n    int
-		last time.Duration
-		err  error
-	}
-	done := make(chan recvd, 1)
-	go func() {
-		var r recvd
-		r.n, r.last, r.err = elReceive(runCtx, c, clock, lats, ready)
-		if r.err != nil {
-			cancel() // stop the producer too
-		}
-		done <- r
-	}()
-
-	var prodErr error
-	if _, prodErr = pr.Produce(runCtx, eventlog.Record{Topic: elTopic, Value: seqValue(warmupSeq, p.Size)}); prodErr == nil {
-		select {
-		case <-ready:
-		case <-runCtx.Done():
-			prodErr = fmt.Errorf("eventlog consumer never saw the warm-up record: %w", runCtx.Err())
-		}
-	}
-	first := clock.now()
-	if prodErr == nil {
-		prodErr = elSendPaced(runCtx, pr, p, clock)
-	}
-	if prodErr != nil {
-		cancel()
-	}
-	r := <-done // the Poll goroutine has returned: c is no longer in use
-	if err := errors.Join(prodErr, r.err); err != nil {
-		return Result{Records: r.n}, err
-	}
-	return Result{Records: r.n, Elapsed: r.last - first, Latencies: lats}, nil
+	a := newArrivals(p.Records, 1)
+	return runLatency(runCtx, cancel, "eventlog", a,
+		func(ctx context.Context) error { return elReceive(ctx, c, a) },
+		func(ctx context.Context) error {
+			if _, err := pr.Produce(ctx, eventlog.Record{Topic: elTopic, Value: seqValue(warmupSeq, p.Size)}); err != nil {
+				return fmt.Errorf("eventlog warm-up produce: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error { return elSendPaced(ctx, pr, p, a.clock) })
 }
 
 // elSendPaced sends p.Records records with Produce, one at a time, on the
@@ -92,40 +64,22 @@ func elSendPaced(ctx context.Context, pr *eventlog.Producer, p Params, clock *la
 	return nil
 }
 
-// elReceive Polls c until every record in lats has arrived, filling lats by
-// the sequence number in each value, and closes ready when the warm-up
-// record arrives. It returns the records received and the clock offset of
-// the last arrival.
-func elReceive(ctx context.Context, c *eventlog.Consumer, clock *latencyClock, lats []time.Duration, ready chan<- struct{}) (int, time.Duration, error) {
-	var (
-		n      int
-		last   time.Duration
-		warmed bool
-		seen   = make([]bool, len(lats))
-	)
-	for n < len(lats) {
+// elReceive Polls c until every timed record has arrived, recording each
+// on a at the return of the Poll that delivered it.
+func elReceive(ctx context.Context, c *eventlog.Consumer, a *arrivals) error {
+	for !a.complete() {
 		recs, err := c.Poll(ctx)
-		at := clock.now()
+		at := a.clock.now()
 		if err != nil {
-			return n, last, fmt.Errorf("eventlog poll after %d of %d records: %w", n, len(lats), err)
+			return fmt.Errorf("eventlog poll after %d of %d records: %w", a.arrived(), len(a.lats), err)
 		}
 		for _, rec := range recs {
-			seq, ok := valueSeq(rec.Value)
-			switch {
-			case ok && seq == warmupSeq && !warmed:
-				warmed = true
-				close(ready)
-			case !ok || seq >= uint64(len(lats)) || seen[seq]:
-				return n, last, fmt.Errorf("eventlog record at partition %d offset %d: unexpected sequence %d", rec.Partition, rec.Offset, seq)
-			default:
-				seen[seq] = true
-				lats[seq] = clock.since(int(seq), at)
-				n++
-				last = at
+			if err := a.arrive(rec.Value, at); err != nil {
+				return fmt.Errorf("eventlog record at partition %d offset %d: %w", rec.Partition, rec.Offset, err)
 			}
 		}
 	}
-	return n, last, nil
+	return nil
 }
 
 // runEventlogFanOut starts p.Groups consumer groups of one member each,

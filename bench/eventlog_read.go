@@ -40,8 +40,8 @@ func elFill(ctx context.Context, l *eventlog.Log, partitions, perPartition int, 
 	if err != nil {
 		return fmt.Errorf("new eventlog producer: %w", err)
 	}
-	var errs elAsyncErrs
-	cb := errs.callback // one method value, not one per record
+	var errs failures
+	cb := func(_ eventlog.Record, err error) { errs.add(err) } // one func value, not one per record
 	for i := range partitions {
 		for range perPartition {
 			pr.ProduceAsync(eventlog.Record{Topic: elTopic, Partition: i, Value: value}, cb)
@@ -53,7 +53,7 @@ func elFill(ctx context.Context, l *eventlog.Log, partitions, perPartition int, 
 	if err := pr.Close(); err != nil {
 		return fmt.Errorf("close eventlog producer: %w", err)
 	}
-	return errs.err()
+	return errs.err("eventlog async produces")
 }
 
 // elWriteClosed creates a Log in dir holding perPartition records of size
@@ -91,41 +91,62 @@ func elReopen(dir string) (*eventlog.Log, *eventlog.Topic, error) {
 // partition. The records a Read yields are the caller's own copies.
 func runEventlogReplay(ctx context.Context, p Params) (Result, error) {
 	parts := max(p.Partitions, 1)
-	if err := elWriteClosed(ctx, p.Dir, parts, p.Records/parts, p.Size); err != nil {
-		return Result{}, err
+	var n int
+	elapsed, err := elTimedReopen(ctx, p, parts, p.Records/parts, p.Size, func(i int, part *eventlog.Partition) error {
+		for rec, err := range part.Read(ctx, part.FirstOffset()) {
+			if err != nil {
+				return fmt.Errorf("partition %d after %d records: %w", i, n, err)
+			}
+			if len(rec.Value) != p.Size {
+				return fmt.Errorf("partition %d offset %d: %d value bytes, want %d", i, rec.Offset, len(rec.Value), p.Size)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("replay: %w", err)
 	}
-	if p.Cold { // untimed, as for tidwall and NATS
+	if want := parts * (p.Records / parts); n != want {
+		return Result{}, fmt.Errorf("replay read %d records, want %d", n, want)
+	}
+	return Result{Records: n, Elapsed: elapsed}, nil
+}
+
+// elTimedReopen writes perPartition records of size bytes to each of
+// partitions partitions of a Log in p.Dir and closes it, and if p.Cold drops
+// its files from the page cache, all untimed. It then times opening the Log
+// again and calling visit with each partition of elTopic in turn, until
+// visit's last return; closing the Log afterwards is not timed.
+func elTimedReopen(ctx context.Context, p Params, partitions, perPartition, size int, visit func(i int, part *eventlog.Partition) error) (_ time.Duration, err error) {
+	if err := elWriteClosed(ctx, p.Dir, partitions, perPartition, size); err != nil {
+		return 0, err
+	}
+	if p.Cold { // as for tidwall and NATS
 		if err := dropCache(p.Dir); err != nil {
-			return Result{}, err
+			return 0, err
 		}
 	}
 	start := time.Now()
 	l, t, err := elReopen(p.Dir)
 	if err != nil {
-		return Result{}, err
+		return 0, err
 	}
-	defer l.Close()
-	var n int
-	for i := range parts {
+	defer func() {
+		if cerr := l.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close reopened eventlog: %w", cerr))
+		}
+	}()
+	for i := range t.Partitions() {
 		part, err := t.Partition(i)
 		if err != nil {
-			return Result{}, fmt.Errorf("replay: %w", err)
+			return 0, err
 		}
-		for rec, err := range part.Read(ctx, part.FirstOffset()) {
-			if err != nil {
-				return Result{}, fmt.Errorf("replay partition %d after %d records: %w", i, n, err)
-			}
-			if len(rec.Value) != p.Size {
-				return Result{}, fmt.Errorf("replay partition %d offset %d: %d value bytes, want %d", i, rec.Offset, len(rec.Value), p.Size)
-			}
-			n++
+		if err := visit(i, part); err != nil {
+			return 0, err
 		}
 	}
-	elapsed := time.Since(start)
-	if want := parts * (p.Records / parts); n != want {
-		return Result{}, fmt.Errorf("replay read %d records, want %d", n, want)
-	}
-	return Result{Records: n, Elapsed: elapsed}, nil
+	return time.Since(start), nil
 }
 
 // runEventlogIdle writes p.BytesPerPartition bytes of records to each of
@@ -145,14 +166,20 @@ func runEventlogIdle(ctx context.Context, p Params) (Result, error) {
 	if err := elFill(ctx, l, p.Partitions, per, bytes.Repeat([]byte{'x'}, size)); err != nil {
 		return Result{}, err
 	}
-	elapsed := time.Since(start)
+	return idleResult(ctx, p.Partitions*per, time.Since(start))
+}
+
+// idleResult is the Result of an idle-partitions run that wrote records
+// records in elapsed: it reads the RSS right away, as Extra["rss_written"],
+// and after rssAfterIdle, as Extra["rss_idle"].
+func idleResult(ctx context.Context, records int, elapsed time.Duration) (Result, error) {
 	written := rssNow()
 	idle, err := rssAfterIdle(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{
-		Records: p.Partitions * per,
+		Records: records,
 		Elapsed: elapsed,
 		Extra:   map[string]float64{"rss_idle": float64(idle), "rss_written": float64(written)},
 	}, nil
@@ -184,36 +211,26 @@ func rssAfterIdle(ctx context.Context) (int64, error) {
 func runEventlogOpen(ctx context.Context, p Params) (Result, error) {
 	size := paramSize(p)
 	per := int(p.BytesPerPartition / int64(size))
-	if err := elWriteClosed(ctx, p.Dir, p.Partitions, per, size); err != nil {
-		return Result{}, err
-	}
-	start := time.Now()
-	l, t, err := elReopen(p.Dir)
-	if err != nil {
-		return Result{}, err
-	}
-	defer l.Close()
 	var total int64
-	for i := range t.Partitions() {
-		part, err := t.Partition(i)
-		if err != nil {
-			return Result{}, fmt.Errorf("open: %w", err)
-		}
+	elapsed, err := elTimedReopen(ctx, p, p.Partitions, per, size, func(i int, part *eventlog.Partition) error {
 		next := part.NextOffset()
 		total += next - part.FirstOffset()
 		if next == 0 {
-			continue
+			return nil
 		}
 		for rec, err := range part.Read(ctx, next-1) {
 			if err != nil {
-				return Result{}, fmt.Errorf("open: read newest record of partition %d: %w", i, err)
+				return fmt.Errorf("read newest record of partition %d: %w", i, err)
 			}
 			if rec.Offset != next-1 {
-				return Result{}, fmt.Errorf("open: partition %d: read offset %d, want %d", i, rec.Offset, next-1)
+				return fmt.Errorf("partition %d: read offset %d, want %d", i, rec.Offset, next-1)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("open: %w", err)
 	}
-	elapsed := time.Since(start)
 	if want := int64(p.Partitions * per); total != want {
 		return Result{}, fmt.Errorf("opened log holds %d records, want %d", total, want)
 	}

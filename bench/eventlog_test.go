@@ -97,7 +97,9 @@ func runTinyCases(t *testing.T, system string, count func(dir string) (int, erro
 	}
 }
 
-// checkTinyResult checks one run's Result against its Params.
+// checkTinyResult checks one run's Result against its Params: every record
+// handled, a positive Elapsed, one latency per record within Elapsed for
+// Latency, and what a workload's Extra must hold.
 func checkTinyResult(t *testing.T, workload string, p Params, res Result) {
 	t.Helper()
 	if res.Records != p.Records {
@@ -111,15 +113,23 @@ func checkTinyResult(t *testing.T, workload string, p Params, res Result) {
 		if len(res.Latencies) != p.Records {
 			t.Fatalf("%d latencies, want %d", len(res.Latencies), p.Records)
 		}
+		// Every send starts after the run's clock does and every arrival
+		// is before its end, so no latency can be longer than Elapsed.
 		for i, l := range res.Latencies {
-			if l <= 0 {
-				t.Fatalf("latency %d = %v, want > 0", i, l)
+			if l <= 0 || l > res.Elapsed {
+				t.Fatalf("latency %d = %v, want in (0, Elapsed %v]", i, l, res.Elapsed)
 			}
 		}
 		if p.Rate > 0 {
+			// Sends are spaced 1/Rate apart, so the run cannot be
+			// shorter than the schedule.
 			if min := time.Duration(p.Records-1) * time.Second / time.Duration(p.Rate); res.Elapsed < min {
 				t.Errorf("Elapsed = %v at %d records/s, want at least %v", res.Elapsed, p.Rate, min)
 			}
+		}
+	case Replay:
+		if r, ok := res.Extra["reopen_s"]; ok && (r <= 0 || r > res.Elapsed.Seconds()) {
+			t.Errorf("Extra[reopen_s] = %v, want in (0, Elapsed %v]", r, res.Elapsed.Seconds())
 		}
 	case IdlePartitions:
 		if res.Extra["rss_idle"] <= 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -38,44 +37,11 @@ func runKfakeLatency(ctx context.Context, p Params) (Result, error) {
 	}
 	defer prod.Close()
 
-	clock := newLatencyClock(p.Records)
-	lats := make([]time.Duration, p.Records)
-	ready := make(chan struct{})
-	type recvd struct {
-		n    int
-		last time.Duration
-		err  error
-	}
-	done := make(chan recvd, 1)
-	go func() {
-		r := recvd{}
-		r.n, r.last, r.err = kfakeReceive(runCtx, cons, clock, lats, ready)
-		if r.err != nil {
-			cancel() // stop the producer too
-		}
-		done <- r
-	}()
-
-	var prodErr error
-	if prodErr = warmProducer(runCtx, prod, p.Size); prodErr == nil {
-		select {
-		case <-ready:
-		case <-runCtx.Done():
-			prodErr = fmt.Errorf("kfake consumer never saw the warm-up record: %w", runCtx.Err())
-		}
-	}
-	first := clock.now()
-	if prodErr == nil {
-		prodErr = kfakeSendPaced(runCtx, prod, p, clock)
-	}
-	if prodErr != nil {
-		cancel()
-	}
-	r := <-done
-	if err := errors.Join(prodErr, r.err); err != nil {
-		return Result{Records: r.n}, err
-	}
-	return Result{Records: r.n, Elapsed: r.last - first, Latencies: lats}, nil
+	a := newArrivals(p.Records, 1)
+	return runLatency(runCtx, cancel, "kfake", a,
+		func(ctx context.Context) error { return kfakeReceive(ctx, cons, a) },
+		func(ctx context.Context) error { return warmProducer(ctx, prod, p.Size) },
+		func(ctx context.Context) error { return kfakeSendPaced(ctx, prod, p, a.clock) })
 }
 
 // kfakeSendPaced sends p.Records records with ProduceSync, one at a time, on
@@ -95,42 +61,24 @@ func kfakeSendPaced(ctx context.Context, prod *kgo.Client, p Params, clock *late
 	return nil
 }
 
-// kfakeReceive polls cons until every record in lats has arrived, filling
-// lats by the sequence number in each value, and closes ready when the
-// warm-up record arrives. It returns the records received and the clock
-// offset of the last arrival.
-func kfakeReceive(ctx context.Context, cons *kgo.Client, clock *latencyClock, lats []time.Duration, ready chan<- struct{}) (int, time.Duration, error) {
-	var (
-		n      int
-		last   time.Duration
-		warmed bool
-		seen   = make([]bool, len(lats))
-	)
-	for n < len(lats) {
+// kfakeReceive polls cons until every timed record has arrived, recording
+// each on a at the return of the PollFetches that delivered it.
+func kfakeReceive(ctx context.Context, cons *kgo.Client, a *arrivals) error {
+	for !a.complete() {
 		fs := cons.PollFetches(ctx)
-		at := clock.now()
+		at := a.clock.now()
 		if err := fetchErr(fs); err != nil {
-			return n, last, fmt.Errorf("kfake poll after %d of %d records: %w", n, len(lats), err)
+			return fmt.Errorf("kfake poll after %d of %d records: %w", a.arrived(), len(a.lats), err)
 		}
 		var bad error
 		fs.EachRecord(func(r *kgo.Record) {
-			seq, ok := valueSeq(r.Value)
-			switch {
-			case ok && seq == warmupSeq && !warmed:
-				warmed = true
-				close(ready)
-			case !ok || seq >= uint64(len(lats)) || seen[seq]:
-				bad = errors.Join(bad, fmt.Errorf("kfake record at partition %d offset %d: unexpected sequence %d", r.Partition, r.Offset, seq))
-			default:
-				seen[seq] = true
-				lats[seq] = clock.since(int(seq), at)
-				n++
-				last = at
+			if err := a.arrive(r.Value, at); err != nil {
+				bad = errors.Join(bad, fmt.Errorf("kfake record at partition %d offset %d: %w", r.Partition, r.Offset, err))
 			}
 		})
 		if bad != nil {
-			return n, last, bad
+			return bad
 		}
 	}
-	return n, last, nil
+	return nil
 }

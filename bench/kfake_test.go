@@ -35,8 +35,7 @@ func tinyRuns(workload string) []Params {
 }
 
 // runSystemCases runs every case system registered once per tinyRuns entry
-// and checks what the runner relies on: every record handled, a positive
-// Elapsed, and one positive latency per record for Latency.
+// and checks what the runner relies on (see checkTinyResult).
 func runSystemCases(t *testing.T, system string, wantWorkloads int) {
 	t.Helper()
 	got := 0
@@ -58,31 +57,7 @@ func runSystemCases(t *testing.T, system string, wantWorkloads int) {
 				if err != nil {
 					t.Fatalf("Run: %v", err)
 				}
-				if res.Records != p.Records {
-					t.Errorf("Records = %d, want %d", res.Records, p.Records)
-				}
-				if res.Elapsed <= 0 {
-					t.Errorf("Elapsed = %v, want > 0", res.Elapsed)
-				}
-				if c.Workload != Latency {
-					return
-				}
-				if len(res.Latencies) != p.Records {
-					t.Fatalf("%d latencies, want %d", len(res.Latencies), p.Records)
-				}
-				for i, l := range res.Latencies {
-					if l <= 0 {
-						t.Fatalf("latency %d = %v, want > 0", i, l)
-					}
-				}
-				if p.Rate > 0 {
-					// Sends are spaced 1/Rate apart, so the run cannot
-					// be shorter than the schedule.
-					min := time.Duration(p.Records-1) * time.Second / time.Duration(p.Rate)
-					if res.Elapsed < min {
-						t.Errorf("Elapsed = %v at %d/s, want >= %v", res.Elapsed, p.Rate, min)
-					}
-				}
+				checkTinyResult(t, c.Workload, p, res)
 			})
 		}
 	}
@@ -96,15 +71,17 @@ func TestKfakeCases(t *testing.T) {
 }
 
 func TestKfakeSkipsWhatItCannotDo(t *testing.T) {
+	checkNoCaseSupports(t, "kfake", "Durable", Params{Records: 1, Size: 100, Partitions: 1, Durable: true})
+	checkNoCaseSupports(t, "kfake", "a cold replay", Params{Records: 1, Size: 100, Partitions: 1, Cold: true})
+}
+
+// checkNoCaseSupports fails if a case of system claims to support p, which
+// what describes.
+func checkNoCaseSupports(t *testing.T, system, what string, p Params) {
+	t.Helper()
 	for _, c := range cases {
-		if c.System != "kfake" {
-			continue
-		}
-		if c.Supports(Params{Records: 1, Size: 100, Partitions: 1, Durable: true}) {
-			t.Errorf("%s: kfake claims to support Durable", c.Workload)
-		}
-		if c.Supports(Params{Records: 1, Size: 100, Partitions: 1, Cold: true}) {
-			t.Errorf("%s: kfake claims to support a cold replay", c.Workload)
+		if c.System == system && c.Supports(p) {
+			t.Errorf("%s: %s claims to support %s", c.Workload, system, what)
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -59,32 +57,7 @@ type natsNode struct {
 	js  jetstream.JetStream
 	// asyncErrs collects the failures of PublishAsync acks (a negative ack
 	// or an ack timeout), which nats.go reports to a handler.
-	asyncErrs natsErrs
-}
-
-// natsErrs counts failures and keeps the first; it is safe for concurrent
-// use.
-type natsErrs struct {
-	n     atomic.Int64
-	once  sync.Once
-	first error
-}
-
-// add records err if it is not nil.
-func (e *natsErrs) add(err error) {
-	if err == nil {
-		return
-	}
-	e.n.Add(1)
-	e.once.Do(func() { e.first = err })
-}
-
-// err is nil if nothing failed, else the count and the first failure.
-func (e *natsErrs) err(what string) error {
-	if n := e.n.Load(); n > 0 {
-		return fmt.Errorf("nats: %d %s failed, first: %w", n, what, e.first)
-	}
-	return nil
+	asyncErrs failures
 }
 
 // natsStoreDir is where the server of a run under dir keeps JetStream's
@@ -142,6 +115,20 @@ func (n *natsNode) stop() {
 	n.nc.Close()
 	n.srv.Shutdown()
 	n.srv.WaitForShutdown()
+}
+
+// startNatsStreams starts a server as startNats does and creates
+// partitions streams on it (see createStreams). The caller must call stop.
+func startNatsStreams(ctx context.Context, dir string, syncAlways bool, partitions int) (*natsNode, error) {
+	n, err := startNats(dir, syncAlways)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.createStreams(ctx, partitions); err != nil {
+		n.stop()
+		return nil, err
+	}
+	return n, nil
 }
 
 // natsStream names partition i's stream.
@@ -211,5 +198,5 @@ func (n *natsNode) publishAll(ctx context.Context, subjects []string, records in
 	case <-ctx.Done():
 		return fmt.Errorf("nats: waiting for %d async publish acks: %w", js.PublishAsyncPending(), ctx.Err())
 	}
-	return n.asyncErrs.err("async publish acks")
+	return n.asyncErrs.err("nats async publish acks")
 }

@@ -17,7 +17,7 @@ const natsDrainTimeout = 30 * time.Second
 // callback through Consume.
 type natsConsumers struct {
 	ccs  []jetstream.ConsumeContext
-	errs natsErrs // errors Consume reported; ordered consumers recover from most
+	errs failures // errors Consume reported; ordered consumers recover from most
 }
 
 // consume starts an ordered consumer from the first message of each of
@@ -69,11 +69,11 @@ func (c *natsConsumers) wait(ctx context.Context, done <-chan struct{}, progress
 		case <-done:
 			return nil
 		case <-ctx.Done():
-			return fmt.Errorf("nats consumers got %d of %d messages: %w (consume errors: %v)", progress(), want, ctx.Err(), c.errs.err("consume calls"))
+			return fmt.Errorf("nats consumers got %d of %d messages: %w (consume errors: %v)", progress(), want, ctx.Err(), c.errs.err("nats consume calls"))
 		case <-tick.C:
 			now := progress()
 			if now == last {
-				return fmt.Errorf("nats consumers stuck at %d of %d messages for %v (consume errors: %v)", now, want, natsDrainTimeout, c.errs.err("consume calls"))
+				return fmt.Errorf("nats consumers stuck at %d of %d messages for %v (consume errors: %v)", now, want, natsDrainTimeout, c.errs.err("nats consume calls"))
 			}
 			last = now
 		}

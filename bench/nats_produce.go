@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -15,14 +13,11 @@ import (
 // on its default 2-minute interval. Server start and stream creation are
 // untimed.
 func runNatsAsyncProduce(ctx context.Context, p Params) (Result, error) {
-	n, err := startNats(p.Dir, p.Durable)
+	n, err := startNatsStreams(ctx, p.Dir, p.Durable, p.Partitions)
 	if err != nil {
 		return Result{}, err
 	}
 	defer n.stop()
-	if err := n.createStreams(ctx, p.Partitions); err != nil {
-		return Result{}, err
-	}
 	// One value for all: nats.go copies it into its write buffer and
 	// never writes to it.
 	value := make([]byte, p.Size)
@@ -42,36 +37,23 @@ func runNatsAsyncProduce(ctx context.Context, p Params) (Result, error) {
 // over one connection (as goroutines of one process would share it).
 // Goroutine g publishes to stream g mod p.Partitions.
 func runNatsSyncProduce(ctx context.Context, p Params) (Result, error) {
-	n, err := startNats(p.Dir, p.Durable)
+	n, err := startNatsStreams(ctx, p.Dir, p.Durable, p.Partitions)
 	if err != nil {
 		return Result{}, err
 	}
 	defer n.stop()
-	if err := n.createStreams(ctx, p.Partitions); err != nil {
-		return Result{}, err
-	}
-	var (
-		errs     natsErrs
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		value    = make([]byte, p.Size)
-		subjects = natsSubjects(p.Partitions)
-	)
-	start := time.Now()
-	for g := range max(p.Goroutines, 1) {
+	value := make([]byte, p.Size)
+	subjects := natsSubjects(p.Partitions)
+	elapsed, err := runCallers(p.Goroutines, p.Records, "nats publish callers", func(g int) func() error {
 		subj := subjects[g%len(subjects)]
-		wg.Go(func() {
-			for next.Add(1) <= int64(p.Records) {
-				if _, err := n.js.Publish(ctx, subj, value); err != nil {
-					errs.add(fmt.Errorf("publish to %s: %w", subj, err))
-					return
-				}
+		return func() error {
+			if _, err := n.js.Publish(ctx, subj, value); err != nil {
+				return fmt.Errorf("publish to %s: %w", subj, err)
 			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err := errs.err("publishes"); err != nil {
+			return nil
+		}
+	})
+	if err != nil {
 		return Result{}, err
 	}
 	return Result{Records: p.Records, Elapsed: elapsed}, nil

@@ -78,14 +78,11 @@ func runNatsReplay(ctx context.Context, p Params) (Result, error) {
 // bytes round-robin over them, and shuts the server down, which flushes
 // every stream to its files.
 func natsFill(ctx context.Context, p Params) error {
-	n, err := startNats(p.Dir, false)
+	n, err := startNatsStreams(ctx, p.Dir, false, p.Partitions)
 	if err != nil {
 		return err
 	}
 	defer n.stop()
-	if err := n.createStreams(ctx, p.Partitions); err != nil {
-		return err
-	}
 	value := make([]byte, p.Size)
 	if err := n.publishAll(ctx, natsSubjects(p.Partitions), p.Records, func(int) []byte { return value }); err != nil {
 		return fmt.Errorf("fill nats streams for replay: %w", err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/wal"
@@ -168,34 +167,18 @@ func runTidwallSync(ctx context.Context, p Params) (Result, error) {
 	go func() { committed <- twCommitter(l, reqs, p.Durable) }()
 
 	value := bytes.Repeat([]byte{'x'}, p.Size)
-	var next atomic.Int64 // records claimed by the callers
-	errc := make(chan error, callers)
-	start := time.Now()
-	for range callers {
-		go func() {
-			done := make(chan error, 1)
-			for next.Add(1) <= int64(p.Records) {
-				if err := ctx.Err(); err != nil {
-					errc <- fmt.Errorf("tidwall group commit caller: %w", err)
-					return
-				}
-				reqs <- twRequest{data: value, done: done}
-				if err := <-done; err != nil {
-					errc <- err
-					return
-				}
+	elapsed, err := runCallers(callers, p.Records, "tidwall group commit callers", func(int) func() error {
+		done := make(chan error, 1)
+		return func() error {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("tidwall group commit caller: %w", err)
 			}
-			errc <- nil
-		}()
-	}
-	var errs []error
-	for range callers {
-		errs = append(errs, <-errc)
-	}
-	elapsed := time.Since(start)
+			reqs <- twRequest{data: value, done: done}
+			return <-done
+		}
+	})
 	close(reqs)
-	errs = append(errs, <-committed, twCloseAll([]*wal.Log{l}))
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(err, <-committed, twCloseAll([]*wal.Log{l})); err != nil {
 		return Result{}, err
 	}
 	return Result{Records: p.Records, Elapsed: elapsed}, nil

@@ -132,17 +132,11 @@ func runTidwallIdle(ctx context.Context, p Params) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	elapsed := time.Since(start)
-	written := rssNow()
-	idle, err := rssAfterIdle(ctx)
+	res, err := idleResult(ctx, p.Partitions*per, time.Since(start))
 	if err := errors.Join(err, twCloseAll(logs)); err != nil {
 		return Result{}, err
 	}
-	return Result{
-		Records: p.Partitions * per,
-		Elapsed: elapsed,
-		Extra:   map[string]float64{"rss_idle": float64(idle), "rss_written": float64(written)},
-	}, nil
+	return res, nil
 }
 
 // twSegmentSize is tidwall/wal's default segment size, which every

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -55,65 +53,42 @@ func runWatermillLatency(ctx context.Context, p Params, cfg gochannel.Config) (R
 	pubSub := gochannel.NewGoChannel(cfg, watermill.NopLogger{})
 	defer pubSub.Close()
 
-	subCtx, cancelSub := context.WithCancel(ctx)
-	defer cancelSub()
-	msgs, err := pubSub.Subscribe(subCtx, watermillTopic)
+	// Cancelling runCtx closes the subscription, which ends the receiver.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, err := pubSub.Subscribe(runCtx, watermillTopic)
 	if err != nil {
 		return Result{}, fmt.Errorf("watermill subscribe: %w", err)
 	}
 
-	clock := newLatencyClock(p.Records)
-	lats := make([]time.Duration, p.Records)
-	type recvd struct {
-		n    int
-		last time.Duration
-		err  error
-	}
-	done := make(chan recvd, 1)
-	go func() {
-		var r recvd
-		seen := make([]bool, p.Records)
-		for r.n < p.Records {
+	a := newArrivals(p.Records, 0)
+	receive := func(ctx context.Context) error {
+		for !a.complete() {
 			msg, ok := <-msgs
 			if !ok {
-				r.err = fmt.Errorf("watermill subscription closed after %d of %d messages: %w", r.n, p.Records, subCtx.Err())
-				break
+				return fmt.Errorf("watermill subscription closed after %d of %d messages: %w", a.arrived(), p.Records, ctx.Err())
 			}
-			at := clock.now()
-			seq, ok := valueSeq(msg.Payload)
+			at := a.clock.now()
 			msg.Ack()
-			if !ok || seq >= uint64(p.Records) || seen[seq] {
-				r.err = fmt.Errorf("watermill message %s: unexpected sequence %d", msg.UUID, seq)
-				break
+			if err := a.arrive(msg.Payload, at); err != nil {
+				return fmt.Errorf("watermill message %s: %w", msg.UUID, err)
 			}
-			seen[seq] = true
-			lats[seq] = clock.since(int(seq), at)
-			r.n++
-			r.last = at
 		}
-		done <- r
-	}()
-
-	sched := newSendSchedule(p.Rate)
-	first := clock.now()
-	var pubErr error
-	for i := range p.Records {
-		if pubErr = sched.wait(ctx, i); pubErr != nil {
-			break
+		return nil
+	}
+	send := func(ctx context.Context) error {
+		sched := newSendSchedule(p.Rate)
+		for i := range p.Records {
+			if err := sched.wait(ctx, i); err != nil {
+				return err
+			}
+			msg := message.NewMessage(strconv.Itoa(i), seqValue(uint64(i), p.Size))
+			a.clock.sent(i)
+			if err := pubSub.Publish(watermillTopic, msg); err != nil {
+				return fmt.Errorf("watermill publish %d: %w", i, err)
+			}
 		}
-		msg := message.NewMessage(strconv.Itoa(i), seqValue(uint64(i), p.Size))
-		clock.sent(i)
-		if err := pubSub.Publish(watermillTopic, msg); err != nil {
-			pubErr = fmt.Errorf("watermill publish %d: %w", i, err)
-			break
-		}
+		return nil
 	}
-	if pubErr != nil {
-		cancelSub() // unblocks the receiver, which reports what it got
-	}
-	r := <-done
-	if err := errors.Join(pubErr, r.err); err != nil {
-		return Result{Records: r.n}, err
-	}
-	return Result{Records: r.n, Elapsed: r.last - first, Latencies: lats}, nil
+	return runLatency(runCtx, cancel, "watermill", a, receive, nil, send)
 }

@@ -387,11 +387,7 @@ func TestConsumeUnknownTopicAndLockedDir(t *testing.T) {
 		t.Errorf("consume without a topic: exit %d; want 2", r.code)
 	}
 
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	libOpen(t, dir) // holds the directory's lock
 	r = run(t, "", nil, "consume", "orders", "-e", "-d", dir)
 	if r.code != 1 || !strings.Contains(r.stderr, "in use") || r.stdout != "" {
 		t.Errorf("consume of a directory another Log holds: exit %d, stderr %q; want 1 saying it is in use", r.code, r.stderr)
@@ -496,15 +492,8 @@ func TestConsumeFollowsUntilInterrupted(t *testing.T) {
 // partitions' next offsets.
 func consumeCommitted(t *testing.T, dir, group, topic string) (committed, next []int64) {
 	t.Helper()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, g := libGroup(t, dir, group, topic)
 	defer l.Close()
-	g, err := l.ConsumerGroup(group, &eventlog.GroupOptions{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	top, err := l.Topic(topic)
 	if err != nil {
 		t.Fatal(err)

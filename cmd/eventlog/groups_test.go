@@ -28,15 +28,8 @@ func groupsSetup(t *testing.T) string {
 // commit, leave.
 func groupsLibCommit(t *testing.T, dir, group, topic string, offsets map[int]int64) {
 	t.Helper()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, g := libGroup(t, dir, group, topic)
 	defer l.Close()
-	g, err := l.ConsumerGroup(group, &eventlog.GroupOptions{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := g.Join(ctx)
@@ -62,15 +55,8 @@ func groupsLibCommit(t *testing.T, dir, group, topic string, offsets map[int]int
 // partitions as the library reads them, -1 for none.
 func groupsLibCommitted(t *testing.T, dir, group, topic string, partitions int) []int64 {
 	t.Helper()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, g := libGroup(t, dir, group, topic)
 	defer l.Close()
-	g, err := l.ConsumerGroup(group, &eventlog.GroupOptions{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := make([]int64, partitions)
 	for p := range partitions {
 		out[p] = -1
@@ -287,11 +273,7 @@ func TestGroupsDelete(t *testing.T) {
 
 func TestGroupsRefusesLockedDir(t *testing.T) {
 	dir := groupsSetup(t)
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	libOpen(t, dir) // holds the directory's lock
 	r := run(t, "", nil, "-d", dir, "groups", "reset", "billing", "-t", "orders", "--to-earliest")
 	if r.code != 1 || !strings.Contains(r.stderr, "in use by another process") {
 		t.Errorf("reset on a locked directory: exit %d, stderr %q; want 1 and a message that it is in use", r.code, r.stderr)

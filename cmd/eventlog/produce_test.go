@@ -24,7 +24,7 @@ type produceRec struct {
 // CLI has exited, in partition and offset order.
 func produceReadBack(t *testing.T, dir, topic string) []eventlog.Record {
 	t.Helper()
-	top, err := topicsOpen(t, dir).Topic(topic)
+	top, err := libOpen(t, dir).Topic(topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,19 +266,7 @@ func TestProduceUnknownTopic(t *testing.T) {
 
 func TestProduceInternalTopic(t *testing.T) {
 	dir := t.TempDir()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.CreateTopic("orders", eventlog.TopicConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.ConsumerGroup("g", &eventlog.GroupOptions{Topics: []string{"orders"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	libTopicWithGroup(t, dir, "orders", "g")
 	r := run(t, "junk\n", nil, "produce", "__consumer_offsets", "-d", dir)
 	topicsOneLine(t, r, 2, "internal")
 }
@@ -314,11 +302,7 @@ func TestProduceBadFlags(t *testing.T) {
 
 func TestProduceLockedDirectory(t *testing.T) {
 	dir := t.TempDir()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := libOpen(t, dir)
 	top, err := l.CreateTopic("orders", eventlog.TopicConfig{})
 	if err != nil {
 		t.Fatal(err)

@@ -22,18 +22,6 @@ func topicsJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
-// topicsOpen opens dir with the library after the CLI has exited, and
-// closes it at the end of the test.
-func topicsOpen(t *testing.T, dir string) *eventlog.Log {
-	t.Helper()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatalf("eventlog.Open(%s) after the CLI: %v", dir, err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
 // topicsOneLine fails the test unless r failed with exit code want and a
 // one-line message on stderr containing every one of words.
 func topicsOneLine(t *testing.T, r result, want int, words ...string) {
@@ -123,7 +111,7 @@ func TestTopicsCreateListDescribeDelete(t *testing.T) {
 	topicsOneLine(t, r, 1, "orders", "unknown topic")
 	runOK(t, "", "topics", "delete", "orders", "--if-exists", d)
 
-	if got := topicsOpen(t, dir).Topics(); !slices.Equal(got, []string{"audit"}) {
+	if got := libOpen(t, dir).Topics(); !slices.Equal(got, []string{"audit"}) {
 		t.Errorf("library Topics() after the CLI deleted orders = %q; want [audit]", got)
 	}
 }
@@ -136,7 +124,7 @@ func topicsInfoEqual(a, b topicsInfo) bool {
 func TestTopicsCreateIsSeenByTheLibrary(t *testing.T) {
 	dir := t.TempDir()
 	runOK(t, "", "topics", "create", "clicks", "-d", dir, "--partitions", "8", "--retention", "1d12h", "--retention-bytes", "500MB")
-	top, err := topicsOpen(t, dir).Topic("clicks")
+	top, err := libOpen(t, dir).Topic("clicks")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +172,7 @@ func TestTopicsCreateExisting(t *testing.T) {
 	topicsOneLine(t, r, 1, "orders", "exists")
 	runOK(t, "", "topics", "create", "orders", "-p", "5", "--if-not-exists", "-d", dir)
 
-	top, err := topicsOpen(t, dir).Topic("orders")
+	top, err := libOpen(t, dir).Topic("orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,19 +184,7 @@ func TestTopicsCreateExisting(t *testing.T) {
 func TestTopicsListAllShowsInternalTopics(t *testing.T) {
 	dir := t.TempDir()
 	// A consumer group makes the Log create its internal offsets topic.
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.CreateTopic("orders", eventlog.TopicConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.ConsumerGroup("billing", &eventlog.GroupOptions{Topics: []string{"orders"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	libTopicWithGroup(t, dir, "orders", "billing")
 
 	var plain, all []topicsInfo
 	topicsJSON(t, &plain, "topics", "list", "--json", "-d", dir)
@@ -274,11 +250,7 @@ func TestTopicsUnknownSubcommand(t *testing.T) {
 
 func TestTopicsLockedDirectory(t *testing.T) {
 	dir := t.TempDir()
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := libOpen(t, dir)
 	if _, err := l.CreateTopic("orders", eventlog.TopicConfig{}); err != nil {
 		t.Fatal(err)
 	}

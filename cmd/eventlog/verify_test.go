@@ -249,11 +249,7 @@ func TestVerifyStrayFiles(t *testing.T) {
 
 func TestVerifyRefusesLockedDir(t *testing.T) {
 	dir := verifySetup(t)
-	l, err := eventlog.Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	libOpen(t, dir) // holds the directory's lock
 	for _, args := range [][]string{{"verify"}, {"dump", "orders"}} {
 		r := run(t, "", nil, append([]string{"-d", dir}, args...)...)
 		if r.code != 1 || !strings.Contains(r.stderr, "in use by another process") || r.stdout != "" {
