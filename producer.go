@@ -24,7 +24,7 @@ type ProducerOptions struct {
 
 	// MaxBufferedBytes bounds the memory of records the Producer has
 	// accepted but not yet had acknowledged: each counts its encoded size
-	// plus the Producer's bookkeeping for it (about 150 bytes, which is
+	// plus the Producer's bookkeeping for it (about 270 bytes, which is
 	// most of it for small records). A producer that outruns the disk
 	// blocks in Produce (until its ctx ends) and in ProduceAsync instead of
 	// queueing without limit. Zero means 8 MiB, which keeps a partition's
