@@ -6,7 +6,6 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"time"
 )
 
 // cell is one case on one row: the unit the runner runs once per round.
@@ -191,6 +190,3 @@ func ratio(eventlog, other stats, m metric) (float64, float64) {
 	}
 	return r, eventlog.P99 / other.P99
 }
-
-// durationOf converts seconds to a Duration for printing.
-func durationOf(sec float64) time.Duration { return time.Duration(sec * float64(time.Second)) }
