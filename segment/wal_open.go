@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tidwall/wal"
 )
@@ -70,6 +71,16 @@ func openWAL(dir string, opts WALOptions, hooks walHooks) (*WAL, error) {
 	}
 	if err := w.loadTable(files); err != nil {
 		return nil, err
+	}
+	if o.Budget != nil && len(files) > 0 && !strings.HasSuffix(files[0].path, ".START") {
+		// The files are checked and are exactly what tidwall would load:
+		// start released without opening them in tidwall at all, which
+		// would read the tail a second time only to close it again.
+		// reopenLocked opens them, and checks tidwall's view, at first use.
+		if err := w.syncFound(); err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
 	w.log, err = wal.Open(dir, w.walOptions())
 	if err != nil {
@@ -310,6 +321,28 @@ func (w *WAL) afterOpen() error {
 	}
 	if err != nil {
 		w.tailFile.Close()
+		return fmt.Errorf("segment: sync %s: %w", w.dir, err)
+	}
+	w.synced = w.lastIndex
+	return nil
+}
+
+// syncFound makes what openWAL found durable without tidwall, as
+// afterOpen does with it: the tail may hold records written but never
+// fsynced before a process crash, which readers are about to see.
+func (w *WAL) syncFound() error {
+	f, err := os.Open(w.segPath(w.segs[len(w.segs)-1].index))
+	if err != nil {
+		return fmt.Errorf("segment: %w", err)
+	}
+	err = w.syncFile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = w.syncDir()
+	}
+	if err != nil {
 		return fmt.Errorf("segment: sync %s: %w", w.dir, err)
 	}
 	w.synced = w.lastIndex
