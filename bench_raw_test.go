@@ -22,6 +22,7 @@ func BenchmarkRawWAL(b *testing.B) {
 			}
 			defer w.Close()
 			b.SetBytes(int64(len(value)))
+			b.ReportAllocs()
 			var batch wal.Batch
 			next := uint64(1)
 			flush := func() {
@@ -77,6 +78,7 @@ func BenchmarkRawWALRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(n * int64(len(value)))
+	b.ReportAllocs()
 	for b.Loop() {
 		w, err := wal.Open(dir, &wal.Options{NoSync: true, NoCopy: true})
 		if err != nil {

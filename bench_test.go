@@ -27,6 +27,7 @@ func BenchmarkProduce(b *testing.B) {
 			b.Run(fmt.Sprintf("%v/goroutines=%d", policy, g), func(b *testing.B) {
 				l, p := benchLog(b, &eventlog.Options{Sync: policy}, 1)
 				b.SetBytes(int64(len(value)))
+				b.ReportAllocs()
 				if g == 1 {
 					for b.Loop() {
 						if _, err := p.Produce(context.Background(), eventlog.Record{Topic: "t", Value: value}); err != nil {
@@ -50,6 +51,7 @@ func BenchmarkProduce(b *testing.B) {
 		b.Run(fmt.Sprintf("%v/async", policy), func(b *testing.B) {
 			l, p := benchLog(b, &eventlog.Options{Sync: policy}, 1)
 			b.SetBytes(int64(len(value)))
+			b.ReportAllocs()
 			var failed atomic.Int64
 			cb := func(_ eventlog.Record, err error) {
 				if err != nil {
@@ -90,6 +92,7 @@ func BenchmarkRead(b *testing.B) {
 	part := partition(b, l, "t", 0)
 	b.SetBytes(n * int64(len(value)))
 	b.ResetTimer()
+	b.ReportAllocs()
 	for b.Loop() {
 		count := 0
 		for _, err := range part.Read(context.Background(), 0) {

@@ -192,6 +192,7 @@ func BenchmarkProduceToPoll(b *testing.B) {
 			c := join(b, group(b, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}}))
 			ctx := b.Context()
 			var lat []time.Duration
+			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := p.Produce(ctx, eventlog.Record{Topic: "t", Value: []byte("x")}); err != nil {
 					b.Fatal(err)
@@ -266,6 +267,7 @@ func BenchmarkConsume(b *testing.B) {
 			fill(b, l, "t", b.N)
 			g := group(b, l, "g", &eventlog.GroupOptions{Topics: []string{"t"}})
 			b.SetBytes(100)
+			b.ReportAllocs()
 			b.ResetTimer()
 			ctx, cancel := context.WithCancel(b.Context())
 			defer cancel()
@@ -328,6 +330,7 @@ func BenchmarkFanOut16Groups(b *testing.B) {
 	}
 	b.SetBytes(100)
 	b.ResetTimer()
+	b.ReportAllocs()
 	val := make([]byte, 100)
 	for range b.N {
 		p.ProduceAsync(eventlog.Record{Topic: "t", Value: val}, nil)
