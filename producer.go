@@ -157,7 +157,7 @@ func (pr *Producer) Produce(ctx context.Context, r Record) (Record, error) {
 	if err := pr.acquire(ctx, size); err != nil {
 		return Record{}, err
 	}
-	if rec, err, ok := pr.produceDirect(ctx, p, r, size); ok {
+	if rec, ok, err := pr.produceDirect(ctx, p, r, size); ok {
 		return rec, err
 	}
 	type result struct {
@@ -293,16 +293,16 @@ func (pr *Producer) queue(p *Partition) *produceQueue {
 // gathers them into one write and one fsync. It reports false, having
 // done nothing, when records are queued: r must then follow them, and
 // Produce queues it.
-func (pr *Producer) produceDirect(ctx context.Context, p *Partition, r Record, size int64) (Record, error, bool) {
+func (pr *Producer) produceDirect(ctx context.Context, p *Partition, r Record, size int64) (rec Record, ok bool, err error) {
 	pr.mu.Lock()
 	if pr.closed {
 		pr.mu.Unlock()
-		return Record{}, nil, false
+		return Record{}, false, nil
 	}
 	q := pr.queue(p)
 	if q.running || len(q.chunks) > 0 {
 		pr.mu.Unlock()
-		return Record{}, nil, false
+		return Record{}, false, nil
 	}
 	q.enqueued++
 	pr.mu.Unlock()
@@ -311,13 +311,13 @@ func (pr *Producer) produceDirect(ctx context.Context, p *Partition, r Record, s
 	req.recs = append(req.recs[:0], r)
 	if err := p.handOff(ctx, req); err != nil {
 		pr.finishDirect(q, size, req)
-		return Record{}, err, true
+		return Record{}, true, err
 	}
 	select {
 	case err := <-req.done:
 		rec := req.recs[0]
 		pr.finishDirect(q, size, req)
-		return rec, err, true
+		return rec, true, err
 	case <-ctx.Done():
 		// The commit loop owns req now and will answer; the record may
 		// still be written. Finish the bookkeeping when it does.
@@ -326,7 +326,7 @@ func (pr *Producer) produceDirect(ctx context.Context, p *Partition, r Record, s
 			pr.finishDirect(q, size, req)
 			return nil
 		})
-		return Record{}, ctx.Err(), true
+		return Record{}, true, ctx.Err()
 	}
 }
 
