@@ -60,9 +60,12 @@ func (s SyncPolicy) String() string {
 //	+ index (a few hundred bytes per partition and per MiB of log)
 //	+ up to 8 MiB per partition being read by several readers at once
 //	  (batches decoded once and shared by them; counted in MaxResidentBytes)
+//	+ about 2 MiB per partition being written at that moment (a batch of up
+//	  to 512 KiB in its encoded forms, from pools shared by all partitions)
 //
 // and often less: a partition's newest segment holds only what was written
-// to it since it last filled up. A partition in the middle of an Append or a
+// to it since it last filled up, and a partition that is only written to
+// does not keep the segments it filled cached. A partition in the middle of an Append or a
 // read is never released, so the bound can be exceeded by the partitions
 // being written or read at that moment (at most one segment, plus the cache,
 // each). Memory a released partition held is freed by Go's garbage
