@@ -8,8 +8,8 @@
 //
 // Concurrency: one goroutine (the partition's commit loop) calls Append and
 // Sync, another may call DropBefore, and any number of goroutines read
-// (ReadFrom, Bounds, OffsetForTime, Segments) at the same time. All methods
-// are safe for concurrent use.
+// (ReadFrom, ReadAppend, Bounds, OffsetForTime, Segments) at the same time.
+// All methods are safe for concurrent use.
 //
 // tidwall/wal stores opaque entries with no checksum and fails to open after
 // a torn write. This package therefore puts one batch of records in each wal
