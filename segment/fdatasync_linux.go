@@ -1,12 +1,30 @@
 package segment
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
-func fdatasync(fd int) error {
-	for {
-		err := syscall.Fdatasync(fd)
-		if err != syscall.EINTR {
-			return err
-		}
+// datasync flushes f's data, and the metadata needed to read it back (such
+// as a new size), but not its times: fdatasync(2).
+func datasync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			serr = syscall.Fdatasync(int(fd))
+			if serr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+	}
+	return nil
 }

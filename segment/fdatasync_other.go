@@ -2,7 +2,7 @@
 
 package segment
 
-import "syscall"
+import "os"
 
-// fdatasync is fsync where the system has no fdatasync we use.
-func fdatasync(fd int) error { return syscall.Fsync(fd) }
+// datasync is fsync where this package uses no fdatasync.
+func datasync(f *os.File) error { return f.Sync() }

@@ -1,9 +1,6 @@
 package segment
 
-import (
-	"fmt"
-	"os"
-)
+import "fmt"
 
 // zeros is what preallocateLocked writes, a block at a time.
 var zeros = make([]byte, 64<<10)
@@ -63,23 +60,5 @@ func (w *WAL) trimPreallocLocked() error {
 		return fmt.Errorf("segment: cut the preallocated tail of %s: %w", w.dir, err)
 	}
 	w.tailSize = w.tailBytes
-	return nil
-}
-
-// datasync flushes f's data, and the metadata needed to read it back
-// (such as a new size), but not its times: fdatasync where the system has
-// it, else fsync.
-func datasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = fdatasync(int(fd)) }); err != nil {
-		return err
-	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
 	return nil
 }
