@@ -151,3 +151,28 @@ func TestWALPreallocateWaitsForSmallSyncs(t *testing.T) {
 		t.Fatalf("tail after many small Syncs: %d bytes; want it preallocated to %d", got, segSize)
 	}
 }
+
+// A WAL only written to drops tidwall's copy of each segment it fills; one
+// that is read keeps it, for readers tailing it.
+func TestWALDropsTheWriteCacheOnlyWithoutReaders(t *testing.T) {
+	const segSize = 4 << 10
+	w := openTestWAL(t, t.TempDir(), WALOptions{SegmentSize: segSize}, walHooks{})
+	appendAll(t, w, records(0, 200, monotonic), 10) // fills several segments
+	if n := len(w.cache); n != 0 {
+		t.Fatalf("write-only WAL caches %d sealed segments; want 0", n)
+	}
+	recs := records(200, 400, monotonic)
+	for len(recs) > 0 {
+		if err := w.Append(recs[:10]); err != nil {
+			t.Fatal(err)
+		}
+		_, next := w.Bounds()
+		if _, err := w.ReadFrom(next-1, 1<<20); err != nil { // a reader tailing it
+			t.Fatal(err)
+		}
+		recs = recs[10:]
+	}
+	if n := len(w.cache); n == 0 {
+		t.Fatal("a WAL read while written dropped its cached segments")
+	}
+}
