@@ -439,13 +439,12 @@ func nextBatch(chunks [][]pending, pos queuePos, recs []Record) ([]Record, int64
 func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pending, pos queuePos, recs []Record, release int64) {
 	req.recs = recs
 	err := q.p.append(context.Background(), req)
-	var emptied [][]pending
+	first := pos.chunk
 	for i := range recs {
 		c := chunks[pos.chunk]
 		c[pos.i].cb(recs[i], err)
 		c[pos.i] = pending{} // drop the callback and record so they can be collected
 		if pos.i++; pos.i == len(c) {
-			emptied = append(emptied, c)
 			pos = queuePos{pos.chunk + 1, 0}
 		}
 	}
@@ -454,7 +453,7 @@ func (pr *Producer) writeBatch(q *produceQueue, req *appendReq, chunks [][]pendi
 
 	pr.mu.Lock()
 	q.completed += int64(len(recs))
-	for _, c := range emptied {
+	for _, c := range chunks[first:pos.chunk] { // the chunks this batch emptied
 		if cap(c) == chunkRecords && len(pr.free) < maxFreeChunks {
 			pr.free = append(pr.free, c[:0])
 		}
